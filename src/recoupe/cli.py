@@ -1,0 +1,383 @@
+"""The ``recoupe`` command line: thin over the services.
+
+Every command that prints data takes ``--json``. Errors print one clear line on stderr
+and exit with status 2 (bad input or configuration) or 1 (a failed operation).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from recoupe import __version__
+from recoupe.config import Settings
+from recoupe.errors import ConfigError, MappingError, NotFound, RecoupeError
+from recoupe.security.reader import Reader
+from recoupe.services import ingest as ingest_service
+from recoupe.services.workspace import open_workspace
+from recoupe.store.base import Progress, Run
+from recoupe.store.duckdb import EXPORT_FORMATS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(
+        func
+    )
+
+
+def emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        text()
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress | None]:
+    """A terminal progress bar with rows/s and ETA, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress as RichProgress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with RichProgress(*columns, console=Console(stderr=True), transient=False) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=max(total, 1), rate="")
+            task = tasks[stage]
+            bar.update(task, completed=done, total=max(total, 1))
+            speed = bar.tasks[task].speed
+            if speed and total > 1:
+                bar.update(task, rate=f"{speed:,.0f} rows/s")
+
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="recoupe")
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Workspace folder (default: $RECOUPE_HOME, else ./recoupe-data).",
+)
+@click.pass_context
+def cli(ctx: click.Context, workspace: Path | None) -> None:
+    """Recoupe: sovereign data fusion and investigation, fully offline."""
+    ctx.obj = Settings.from_os(workspace)
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn Recoupe errors into one-line messages."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (ConfigError, MappingError, NotFound) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except RecoupeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+# -- workspace --------------------------------------------------------------------------------
+@cli.command()
+@json_option
+@click.pass_context
+def init(ctx: click.Context, as_json: bool) -> None:
+    """Create the workspace folder and its store (harmless if it exists)."""
+    settings = settings_of(ctx)
+    with open_workspace(settings, create=True) as store:
+        counts = store.counts(Reader.system())
+    data = {"workspace": str(settings.workspace.resolve()), **counts}
+    emit(data, as_json, lambda: click.echo(f"Workspace ready: {data['workspace']}"))
+
+
+# -- ingestion --------------------------------------------------------------------------------
+def print_run(run: Run, as_json: bool) -> None:
+    data = run.summary()
+
+    def text() -> None:
+        click.echo(f"Run {run.run_id} on dataset {run.dataset!r}: {run.status}")
+        click.echo(
+            f"  rows read {run.rows_read:,} = loaded {run.rows_loaded:,} "
+            f"+ rejected {run.rows_rejected:,} + filtered {run.rows_filtered:,}"
+        )
+        click.echo(
+            f"  entities {run.entities:,}, statements {run.statements:,} "
+            f"({run.statements_new:,} new), values dropped {run.values_dropped:,}, "
+            f"{run.seconds or 0:.1f} s"
+        )
+        if run.rows_rejected or run.values_dropped:
+            click.echo(f"  see why: recoupe rejected {run.run_id}")
+
+    emit(data, as_json, text)
+
+
+@cli.command()
+@click.argument("mapping", type=click.Path(path_type=Path))
+@click.option("--dataset", help="Dataset name (overrides the one in the mapping file).")
+@json_option
+@click.pass_context
+def ingest(ctx: click.Context, mapping: Path, dataset: str | None, as_json: bool) -> None:
+    """Run a mapping file: read its sources, map, clean and store the statements."""
+    with open_workspace(settings_of(ctx), create=True) as store, progress_bar(
+        not as_json
+    ) as progress:
+        run = ingest_service.ingest_mapping(store, mapping, dataset, progress)
+    print_run(run, as_json)
+
+
+@cli.command("import-ftm")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dataset", required=True, help="Dataset to import the entities into.")
+@json_option
+@click.pass_context
+def import_ftm(ctx: click.Context, file: Path, dataset: str, as_json: bool) -> None:
+    """Import FollowTheMoney entity JSON lines (from Aleph, OpenSanctions, an export)."""
+    with open_workspace(settings_of(ctx), create=True) as store, progress_bar(
+        not as_json
+    ) as progress:
+        run = ingest_service.import_ftm(store, file, dataset, progress)
+    print_run(run, as_json)
+
+
+# -- reading ----------------------------------------------------------------------------------
+@cli.command()
+@json_option
+@click.pass_context
+def datasets(ctx: click.Context, as_json: bool) -> None:
+    """List datasets with their metadata and sizes."""
+    with open_workspace(settings_of(ctx), read_only=True) as store:
+        items = store.datasets(Reader.system())
+
+    def text() -> None:
+        if not items:
+            click.echo("No datasets yet: recoupe ingest MAPPING")
+        for ds in items:
+            title = f" - {ds.title}" if ds.title else ""
+            click.echo(
+                f"{ds.name}{title}\n  {ds.entities:,} entities, {ds.statements:,} statements; "
+                f"owner {ds.owner or '-'}; marking {ds.marking or '-'}"
+            )
+
+    emit([ds.__dict__ for ds in items], as_json, text)
+
+
+@cli.command()
+@click.option("--dataset", help="Only runs of this dataset.")
+@json_option
+@click.pass_context
+def runs(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
+    """List import runs and how their rows were accounted for."""
+    with open_workspace(settings_of(ctx), read_only=True) as store:
+        items = store.runs(Reader.system(), dataset)
+
+    def text() -> None:
+        for run in items:
+            click.echo(
+                f"{run.run_id}  {run.dataset:<20} {run.status:<11} read {run.rows_read:>10,} "
+                f"loaded {run.rows_loaded:>10,} rejected {run.rows_rejected:>6,}  {run.source}"
+            )
+            if run.error:
+                click.echo(f"    {run.error}")
+
+    emit([r.summary() for r in items], as_json, text)
+
+
+@cli.command()
+@click.argument("run_id")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@json_option
+@click.pass_context
+def rejected(ctx: click.Context, run_id: str, limit: int, offset: int, as_json: bool) -> None:
+    """Show the rows a run rejected and the values it dropped, with reasons."""
+    reader = Reader.system()
+    with open_workspace(settings_of(ctx), read_only=True) as store:
+        rows = store.rejected(reader, run_id, limit, offset)
+        dropped = store.dropped(reader, run_id, limit, offset)
+    data = {"rejected_rows": [r.__dict__ for r in rows], "dropped_values": [d.__dict__ for d in dropped]}
+
+    def text() -> None:
+        click.echo(f"Rejected rows ({len(rows)} shown):")
+        for r in rows:
+            click.echo(f"  {Path(r.source_file).name} row {r.row}: {r.reason}\n    {r.record}")
+        click.echo(f"Dropped values ({len(dropped)} shown):")
+        for d in dropped:
+            click.echo(
+                f"  {Path(d.source_file).name} row {d.row}: {d.entity}.{d.prop} = {d.value!r}: "
+                f"{d.reason}"
+            )
+
+    emit(data, as_json, text)
+
+
+@cli.command()
+@click.argument("entity_id")
+@json_option
+@click.pass_context
+def entity(ctx: click.Context, entity_id: str, as_json: bool) -> None:
+    """Show an entity: every property value with its provenance."""
+    with open_workspace(settings_of(ctx), read_only=True) as store:
+        found = store.entity(Reader.system(), entity_id)
+    if found is None:
+        raise NotFound(f"no entity {entity_id!r}")
+    data = {**found.to_ftm(), "statements": [s.__dict__ for s in found.statements]}
+
+    def text() -> None:
+        click.echo(f"{found.schema} {found.id}  (datasets: {', '.join(found.datasets)})")
+        for s in found.statements:
+            if s.prop == "id":
+                continue
+            origin = f" (was {s.original_value!r})" if s.original_value != s.value else ""
+            click.echo(
+                f"  {s.prop:<18} {s.value}{origin}\n"
+                f"  {'':<18} {s.dataset} / run {s.run_id} / {Path(s.source_file or '-').name} "
+                f"row {s.source_row}; seen {s.first_seen:%Y-%m-%d %H:%M} .. "
+                f"{s.last_seen:%Y-%m-%d %H:%M}"
+            )
+
+    emit(data, as_json, text)
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="ftm", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file.")
+@click.option("--dataset", help="Only this dataset.")
+@json_option
+@click.pass_context
+def export(ctx: click.Context, fmt: str, out: Path | None, dataset: str | None, as_json: bool) -> None:
+    """Export entities (ftm), statements with provenance (csv) or the graph (gexf)."""
+    suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[fmt]
+    target = out or Path(f"recoupe-export.{suffix}")
+    with open_workspace(settings_of(ctx), read_only=True) as store:
+        n = store.export(Reader.system(), fmt, target, dataset)
+    data = {"format": fmt, "file": str(target), "records": n}
+    emit(data, as_json, lambda: click.echo(f"Wrote {n:,} records to {target}"))
+
+
+# -- ontology ---------------------------------------------------------------------------------
+@cli.command()
+@click.argument("schema", required=False)
+@json_option
+def ontology(schema: str | None, as_json: bool) -> None:
+    """List the schemata, or show one schema's properties, types and edge roles."""
+    from recoupe.ontology.describe import describe_schema, list_schemata
+
+    if schema is None:
+        items = list_schemata()
+        emit(
+            items,
+            as_json,
+            lambda: [
+                click.echo(f"{s['name']:<24} {s['label']:<28} {s['origin']:<8} {s['kind']}")
+                for s in items
+            ]
+            and None,
+        )
+        return
+    info = describe_schema(schema)
+
+    def text() -> None:
+        click.echo(f"{info['name']} ({info['label']}) - {info['origin']}")
+        if info["description"]:
+            click.echo(f"  {info['description']}")
+        click.echo(f"  extends: {', '.join(info['extends']) or '-'}")
+        if info["edge"]:
+            e = info["edge"]
+            click.echo(f"  edge: {e['source']} --[{e['label']}]--> {e['target']}")
+        click.echo("  properties:")
+        for p in info["properties"]:
+            rng = f" -> {p['range']}" if p["range"] else ""
+            role = f" [{p['edge_role']}]" if p["edge_role"] else ""
+            click.echo(f"    {p['name']:<22} {p['type']}{rng}{role}")
+
+    emit(info, as_json, text)
+
+
+# -- scenario ---------------------------------------------------------------------------------
+@cli.command()
+@click.option("--scale", default=10_000, show_default=True, type=click.IntRange(1_000),
+              help="Number of call records (the other sources grow with it).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("scenario"),
+              show_default=True, help="Folder to write the scenario into.")
+@click.option("--seed", default=42, show_default=True, type=int)
+@json_option
+def generate(scale: int, out: Path, seed: int, as_json: bool) -> None:
+    """Generate a synthetic investigation: CSV sources, their mappings and a truth file."""
+    from recoupe.scenario import generate as make
+
+    with progress_bar(not as_json) as progress:
+        summary = make(out, scale=scale, seed=seed, progress=progress)
+    data = summary_dict(summary)
+    emit(data, as_json, lambda: click.echo(json.dumps(data, indent=2, default=str)))
+
+
+def summary_dict(summary: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(summary) and not isinstance(summary, type):
+        return asdict(summary)
+    return dict(summary)
+
+
+@cli.command()
+@click.option("--scale", default=20_000, show_default=True, type=click.IntRange(1_000))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Scenario folder (default: WORKSPACE/scenario).")
+@json_option
+@click.pass_context
+def demo(ctx: click.Context, scale: int, out: Path | None, as_json: bool) -> None:
+    """Generate the demo scenario, ingest it, and print a summary and example commands."""
+    from recoupe.services.demo import run_demo
+
+    settings = settings_of(ctx)
+    with progress_bar(not as_json) as progress:
+        report = run_demo(settings, scale=scale, out=out, progress=progress)
+    emit(report.to_dict(), as_json, lambda: click.echo(report.text()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,355 @@
+"""The embedded statement store on one DuckDB file (``<workspace>/store.duckdb``).
+
+Tables (see docs/architecture.md):
+
+- ``statements``: one row per (dataset, entity, property, value) with its provenance;
+- ``edges``: derived links, one per edge entity (source → target) and per entity-typed
+  property (entity → referenced entity), with dates;
+- ``datasets``, ``runs``, ``rejected_rows``, ``dropped_values``: metadata and accounting.
+
+Reads filter statements to the datasets the reader may see, inside the SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from followthemoney.model import Model
+
+from recoupe.errors import ConfigError, NotFound, StoreError, UnsupportedOperation
+from recoupe.mapping.compile import quote_str
+from recoupe.mapping.spec import DatasetMeta, MappingSpec
+from recoupe.ontology import model as default_model
+from recoupe.security.reader import Reader
+from recoupe.store.base import (
+    Dataset,
+    DroppedValue,
+    Entity,
+    Progress,
+    RejectedRow,
+    Run,
+    Statement,
+)
+
+SCHEMA_VERSION = 1
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS datasets (
+    name VARCHAR PRIMARY KEY, title VARCHAR, description VARCHAR, owner VARCHAR,
+    marking VARCHAR, created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY, dataset VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+    source VARCHAR NOT NULL, status VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP, rows_read BIGINT DEFAULT 0, rows_loaded BIGINT DEFAULT 0,
+    rows_rejected BIGINT DEFAULT 0, rows_filtered BIGINT DEFAULT 0,
+    values_dropped BIGINT DEFAULT 0, entities BIGINT DEFAULT 0, statements BIGINT DEFAULT 0,
+    statements_new BIGINT DEFAULT 0, seconds DOUBLE, error VARCHAR
+);
+CREATE TABLE IF NOT EXISTS statements (
+    entity_id VARCHAR NOT NULL, schema VARCHAR NOT NULL, prop VARCHAR NOT NULL,
+    prop_type VARCHAR NOT NULL, value VARCHAR NOT NULL, original_value VARCHAR,
+    dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL, last_run_id VARCHAR NOT NULL,
+    source_file VARCHAR, source_row BIGINT,
+    first_seen TIMESTAMP NOT NULL, last_seen TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+    source VARCHAR NOT NULL, target VARCHAR NOT NULL, entity_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL, schema VARCHAR NOT NULL, prop VARCHAR,
+    start_date VARCHAR, end_date VARCHAR, dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    run_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, row BIGINT NOT NULL,
+    record VARCHAR NOT NULL, reason VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dropped_values (
+    run_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, row BIGINT NOT NULL,
+    entity VARCHAR NOT NULL, prop VARCHAR NOT NULL, value VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
+"""
+EXPORT_FORMATS = ("ftm", "csv", "gexf")
+
+
+def open_store(
+    workspace: Path,
+    *,
+    create: bool = False,
+    read_only: bool = False,
+    memory_limit: str = "3GB",
+    threads: int | None = None,
+    model: Model | None = None,
+) -> DuckDBStore:
+    """Open the store of a workspace folder; ``create`` makes the folder and tables."""
+    path = workspace / "store.duckdb"
+    if not path.exists():
+        if not create:
+            raise ConfigError(
+                f"{workspace}: not a Recoupe workspace (no store.duckdb); run `recoupe init`"
+            )
+        workspace.mkdir(parents=True, exist_ok=True)
+    return DuckDBStore(
+        workspace, read_only=read_only, memory_limit=memory_limit, threads=threads, model=model
+    )
+
+
+class DuckDBStore:
+    """The statement store on an embedded DuckDB database file."""
+
+    def __init__(
+        self,
+        workspace: Path,
+        *,
+        read_only: bool = False,
+        memory_limit: str = "3GB",
+        threads: int | None = None,
+        model: Model | None = None,
+    ) -> None:
+        self.path = workspace
+        self.model = model or default_model()
+        self.tmp = workspace / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": memory_limit,
+            "temp_directory": str(self.tmp),
+        }
+        if threads is not None:
+            config["threads"] = threads
+        try:
+            self.con = duckdb.connect(
+                str(workspace / "store.duckdb"), read_only=read_only, config=config
+            )
+        except duckdb.IOException as exc:
+            raise StoreError(
+                f"{workspace}: cannot open the store ({str(exc).splitlines()[0]}); "
+                "is another Recoupe process writing to it?"
+            ) from exc
+        if not read_only:
+            self.con.execute(DDL)
+            self.con.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            self._mark_interrupted()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DuckDBStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _mark_interrupted(self) -> None:
+        """Runs left 'running' by a killed process were rolled back: say so."""
+        self.con.execute(
+            "UPDATE runs SET status = 'interrupted', error = 'the process stopped before the "
+            "run committed; nothing from it was kept' WHERE status = 'running'"
+        )
+
+    # -- access ---------------------------------------------------------------------------
+    def visible_datasets(self, reader: Reader) -> list[str]:
+        rows = self.con.execute("SELECT name, marking FROM datasets ORDER BY name").fetchall()
+        return [name for name, marking in rows if reader.can_see(name, marking).allowed]
+
+    def _scope(self, reader: Reader, dataset: str | None = None) -> str:
+        """A SQL predicate on ``dataset`` limited to what ``reader`` may see."""
+        names = self.visible_datasets(reader)
+        if dataset is not None:
+            if dataset not in names:
+                raise NotFound(f"no dataset {dataset!r}")
+            names = [dataset]
+        if not names:
+            return "false"
+        return "dataset IN (" + ", ".join(quote_str(n) for n in names) + ")"
+
+    # -- datasets and runs ----------------------------------------------------------------
+    def upsert_dataset(self, meta: DatasetMeta) -> None:
+        now = datetime.now()
+        self.con.execute(
+            "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "title = coalesce(excluded.title, title), "
+            "description = coalesce(excluded.description, description), "
+            "owner = coalesce(excluded.owner, owner), "
+            "marking = coalesce(excluded.marking, marking), updated_at = excluded.updated_at",
+            [meta.name, meta.title, meta.description, meta.owner, meta.marking, now, now],
+        )
+
+    def datasets(self, reader: Reader) -> list[Dataset]:
+        scope = self._scope(reader)
+        rows = self.con.execute(
+            "SELECT d.*, coalesce(s.n, 0), coalesce(s.e, 0) FROM datasets d LEFT JOIN ("
+            "SELECT dataset, count(*) AS n, count(DISTINCT entity_id) AS e FROM statements "
+            f"WHERE {scope} GROUP BY dataset) s ON s.dataset = d.name "
+            f"WHERE {scope.replace('dataset IN', 'd.name IN')} ORDER BY d.name"
+        ).fetchall()
+        return [Dataset(*row) for row in rows]
+
+    def dataset(self, reader: Reader, name: str) -> Dataset:
+        for ds in self.datasets(reader):
+            if ds.name == name:
+                return ds
+        raise NotFound(f"no dataset {name!r}")
+
+    def runs(self, reader: Reader, dataset: str | None = None) -> list[Run]:
+        scope = self._scope(reader, dataset)
+        rows = self.con.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE {scope} ORDER BY started_at, run_id"
+        ).fetchall()
+        return [Run(*row) for row in rows]
+
+    def run(self, reader: Reader, run_id: str) -> Run:
+        scope = self._scope(reader)
+        row = self.con.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ? AND {scope}", [run_id]
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no run {run_id!r}")
+        return Run(*row)
+
+    def rejected(
+        self, reader: Reader, run_id: str, limit: int = 100, offset: int = 0
+    ) -> list[RejectedRow]:
+        self.run(reader, run_id)
+        rows = self.con.execute(
+            "SELECT run_id, source_file, row, record, reason FROM rejected_rows WHERE run_id = ? "
+            "ORDER BY source_file, row LIMIT ? OFFSET ?",
+            [run_id, limit, offset],
+        ).fetchall()
+        return [RejectedRow(*row) for row in rows]
+
+    def dropped(
+        self, reader: Reader, run_id: str, limit: int = 100, offset: int = 0
+    ) -> list[DroppedValue]:
+        self.run(reader, run_id)
+        rows = self.con.execute(
+            "SELECT run_id, source_file, row, entity, prop, value, reason FROM dropped_values "
+            "WHERE run_id = ? ORDER BY source_file, row, entity, prop LIMIT ? OFFSET ?",
+            [run_id, limit, offset],
+        ).fetchall()
+        return [DroppedValue(*row) for row in rows]
+
+    # -- entities -------------------------------------------------------------------------
+    def entity(self, reader: Reader, entity_id: str) -> Entity | None:
+        scope = self._scope(reader)
+        rows = self.con.execute(
+            "SELECT entity_id, schema, prop, prop_type, value, coalesce(original_value, value), "
+            "dataset, run_id, source_file, source_row, first_seen, last_seen FROM statements "
+            f"WHERE entity_id = ? AND {scope} ORDER BY prop, value, dataset",
+            [entity_id],
+        ).fetchall()
+        if not rows:
+            return None
+        statements = tuple(Statement(*row) for row in rows)
+        schema = self.common_schema({s.schema for s in statements})
+        return Entity(id=entity_id, schema=schema, statements=statements)
+
+    def common_schema(self, names: set[str]) -> str:
+        """The most specific schema all of ``names`` share (FtM's rule)."""
+        ordered = sorted(names)
+        schema = self.model.get(ordered[0])
+        if schema is None:
+            raise StoreError(f"statement with unknown schema {ordered[0]!r}")
+        for name in ordered[1:]:
+            schema = self.model.common_schema(schema, name)
+        return schema.name
+
+    def counts(self, reader: Reader) -> dict[str, int]:
+        scope = self._scope(reader)
+        row = self.con.execute(
+            "SELECT count(*), count(DISTINCT entity_id) FROM statements WHERE " + scope
+        ).fetchone()
+        edges = self.con.execute("SELECT count(*) FROM edges WHERE " + scope).fetchone()
+        assert row is not None and edges is not None
+        return {"statements": int(row[0]), "entities": int(row[1]), "edges": int(edges[0])}
+
+    def _schema_table(self) -> None:
+        """A temp table resolving each set of schemata to their common schema."""
+        combos = self.con.execute(
+            "SELECT DISTINCT list_sort(list(DISTINCT schema)) FROM statements GROUP BY entity_id"
+        ).fetchall()
+        rows = [(list(c[0]), self.common_schema(set(c[0]))) for c in combos]
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __schemata (combo VARCHAR[], schema VARCHAR)")
+        if rows:
+            self.con.executemany("INSERT INTO __schemata VALUES (?, ?)", rows)
+
+    def _entities_sql(self, scope: str) -> str:
+        return f"""
+            WITH s AS (SELECT * FROM statements WHERE {scope}),
+            p AS (SELECT entity_id, prop, list(DISTINCT value ORDER BY value) AS vals
+                  FROM s WHERE prop <> 'id' GROUP BY entity_id, prop),
+            pm AS (SELECT entity_id, map_from_entries(list({{'k': prop, 'v': vals}}
+                   ORDER BY prop)) AS properties FROM p GROUP BY entity_id),
+            e AS (SELECT entity_id, list_sort(list(DISTINCT schema)) AS combo,
+                  list_sort(list(DISTINCT dataset)) AS datasets,
+                  strftime(min(first_seen), '%Y-%m-%dT%H:%M:%S') AS first_seen,
+                  strftime(max(last_seen), '%Y-%m-%dT%H:%M:%S') AS last_seen
+                  FROM s GROUP BY entity_id)
+            SELECT e.entity_id AS id, x.schema, coalesce(pm.properties, MAP {{}}) AS properties,
+                   e.datasets, e.first_seen, e.last_seen
+            FROM e JOIN __schemata x ON x.combo = e.combo
+            LEFT JOIN pm ON pm.entity_id = e.entity_id ORDER BY e.entity_id"""
+
+    def iter_entities(
+        self, reader: Reader, dataset: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        scope = self._scope(reader, dataset)
+        self._schema_table()
+        cur = self.con.cursor()
+        result = cur.execute(self._entities_sql(scope))
+        names = [d[0] for d in result.description or []]
+        while batch := result.fetchmany(10_000):
+            for row in batch:
+                item = dict(zip(names, row, strict=True))
+                item["properties"] = dict(item["properties"])
+                yield item
+
+    def export(self, reader: Reader, fmt: str, out: Path, dataset: str | None = None) -> int:
+        """Write what ``reader`` may see to ``out``; returns the number of records."""
+        from recoupe.store import export as exporter
+
+        if fmt not in EXPORT_FORMATS:
+            raise UnsupportedOperation(f"no export format {fmt!r} (use one of {EXPORT_FORMATS})")
+        scope = self._scope(reader, dataset)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "ftm":
+            self._schema_table()
+            return exporter.write_ftm(self.con, self._entities_sql(scope), out)
+        if fmt == "csv":
+            return exporter.write_statements_csv(self.con, scope, out)
+        return exporter.write_gexf(self.con, self.model, scope, out)
+
+    # -- writing --------------------------------------------------------------------------
+    def ingest_mapping(self, mapping: MappingSpec, progress: Progress | None = None) -> Run:
+        from recoupe.store.duckdb_import import ImportRun
+
+        with ImportRun(self, mapping.dataset, "mapping", mapping.file, progress) as run:
+            run.plan_families(mapping.queries)
+            for query in mapping.queries:
+                run.add_query(query)
+            return run.finish()
+
+    def ingest_ftm(self, path: Path, meta: DatasetMeta, progress: Progress | None = None) -> Run:
+        from recoupe.store.duckdb_import import ImportRun
+
+        with ImportRun(self, meta, "ftm", str(path), progress) as run:
+            run.add_ftm(path)
+            return run.finish()
+
+
+_RUN_COLUMNS = (
+    "run_id, dataset, kind, source, status, started_at, finished_at, rows_read, rows_loaded, "
+    "rows_rejected, rows_filtered, values_dropped, entities, statements, statements_new, "
+    "seconds, error"
+)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
