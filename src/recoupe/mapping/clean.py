@@ -20,7 +20,7 @@ from followthemoney.types.common import PropertyType
 # Types whose clean() keeps printable ASCII text unchanged once trimmed (checked in tests).
 _ASCII_KEEP = {"string", "text", "identifier", "number", "html", "checksum"}
 # Types whose clean() also collapses runs of white space.
-_ASCII_COLLAPSE = {"name", "address"}
+_ASCII_COLLAPSE = {"name"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,11 @@ def fast_path(cleaner: Cleaner, column: str) -> str | None:
     if name in _ASCII_KEEP:
         return ascii_text
     if name in _ASCII_COLLAPSE:
-        return f"{ascii_text} AND strpos({column}, '  ') = 0"
+        # Names also lose surrounding quotes: only plain, letter-bounded text is kept as is.
+        return (
+            f"regexp_full_match({column}, '[A-Za-z0-9]([ -~]*[A-Za-z0-9.])?') "
+            f"AND strpos({column}, '  ') = 0"
+        )
     if name == "date":
         return (
             f"regexp_full_match({column}, '(1[0-9]|20)[0-9][0-9]-[0-9][0-9]-[0-9][0-9]"

@@ -159,6 +159,15 @@ def _load_csv(
             f"SELECT line, any_value(csv_line), string_agg(DISTINCT error_type || ': ' || "
             f"error_message, '; ') FROM {table}__rej GROUP BY line ORDER BY line"
         ).fetchall()
+        if not source.header:
+            # Number headerless columns from 1, as spreadsheets do: column1, column2, ...
+            described = con.execute(f"DESCRIBE {table}__raw").fetchall()
+            for name in reversed([str(r[0]) for r in described]):
+                if name.startswith("column") and name[6:].isdigit():
+                    con.execute(
+                        f"ALTER TABLE {table}__raw RENAME COLUMN {quote_ident(name)} "
+                        f"TO {quote_ident('column' + str(int(name[6:]) + 1))}"
+                    )
     except duckdb.Error as exc:
         raise SourceError(f"cannot read CSV: {_first_line(exc)}", path=str(path)) from exc
     finally:

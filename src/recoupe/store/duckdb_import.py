@@ -56,7 +56,7 @@ class ImportRun:
         kind: str,
         source: str,
         progress: Progress | None,
-        chunk_rows: int = CHUNK_ROWS,
+        chunk_rows: int | None = None,
     ) -> None:
         self.store = store
         self.con = store.con
@@ -64,7 +64,7 @@ class ImportRun:
         self.kind = kind
         self.source = source
         self.progress = progress or (lambda stage, done, total: None)
-        self.chunk_rows = chunk_rows
+        self.chunk_rows = chunk_rows or CHUNK_ROWS
         self.run_id = new_run_id()
         self.now = datetime.now().replace(microsecond=0)
         self.started = time.monotonic()
@@ -260,7 +260,7 @@ class ImportRun:
             "SELECT DISTINCT s.cleaner, s.raw FROM __staged s ANTI JOIN __cache c "
             "ON c.cleaner = s.cleaner AND c.raw = s.raw "
             "WHERE NOT s.fast AND s.raw IS NOT NULL"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         if new.num_rows == 0:
             return
         cleaners = {c.id: c for c in plan.cleaners}
@@ -291,18 +291,18 @@ class ImportRun:
             [self.run_id, file],
         ).fetchone()
         self.counts["values_dropped"] += int(n[0]) if n else 0
-        slow = ", ".join(quote_str(f) for f in sorted(self.slow_fams)) or "NULL"
+        slow = "[" + ", ".join(quote_str(f) for f in sorted(self.slow_fams)) + "]::VARCHAR[]"
         original = "CASE WHEN raw IS DISTINCT FROM value THEN raw END"
         n = self.con.execute(
             f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, prop_type, "
             f"value, {original}, ?, ?, ?, ?, __row, ?, ? FROM __clean "
-            f"WHERE value IS NOT NULL AND fam NOT IN ({slow})",
+            f"WHERE value IS NOT NULL AND NOT list_contains({slow}, fam)",
             [self.meta.name, self.run_id, self.run_id, file, self.now, self.now],
         ).fetchone()
         self.counts["statements"] += int(n[0]) if n else 0
         self.con.execute(
             "INSERT INTO __values SELECT fam, entity_id, schema, prop, prop_type, value, "
-            f"{original}, ?, __row FROM __clean WHERE value IS NOT NULL AND fam IN ({slow})",
+            f"{original}, ?, __row FROM __clean WHERE value IS NOT NULL AND list_contains({slow}, fam)",
             [file],
         )
 
