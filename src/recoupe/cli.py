@@ -28,9 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(
-        func
-    )
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(func)
 
 
 def emit(data: Any, as_json: bool, text: Callable[[], None]) -> None:
@@ -56,11 +54,13 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
-        Progress as RichProgress,
         TaskID,
         TextColumn,
         TimeElapsedColumn,
         TimeRemainingColumn,
+    )
+    from rich.progress import (
+        Progress as RichProgress,
     )
 
     columns = (
@@ -160,9 +160,10 @@ def print_run(run: Run, as_json: bool) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, mapping: Path, dataset: str | None, as_json: bool) -> None:
     """Run a mapping file: read its sources, map, clean and store the statements."""
-    with open_workspace(settings_of(ctx), create=True) as store, progress_bar(
-        not as_json
-    ) as progress:
+    with (
+        open_workspace(settings_of(ctx), create=True) as store,
+        progress_bar(not as_json) as progress,
+    ):
         run = ingest_service.ingest_mapping(store, mapping, dataset, progress)
     print_run(run, as_json)
 
@@ -174,9 +175,10 @@ def ingest(ctx: click.Context, mapping: Path, dataset: str | None, as_json: bool
 @click.pass_context
 def import_ftm(ctx: click.Context, file: Path, dataset: str, as_json: bool) -> None:
     """Import FollowTheMoney entity JSON lines (from Aleph, OpenSanctions, an export)."""
-    with open_workspace(settings_of(ctx), create=True) as store, progress_bar(
-        not as_json
-    ) as progress:
+    with (
+        open_workspace(settings_of(ctx), create=True) as store,
+        progress_bar(not as_json) as progress,
+    ):
         run = ingest_service.import_ftm(store, file, dataset, progress)
     print_run(run, as_json)
 
@@ -236,7 +238,10 @@ def rejected(ctx: click.Context, run_id: str, limit: int, offset: int, as_json: 
     with open_workspace(settings_of(ctx), read_only=True) as store:
         rows = store.rejected(reader, run_id, limit, offset)
         dropped = store.dropped(reader, run_id, limit, offset)
-    data = {"rejected_rows": [r.__dict__ for r in rows], "dropped_values": [d.__dict__ for d in dropped]}
+    data = {
+        "rejected_rows": [r.__dict__ for r in rows],
+        "dropped_values": [d.__dict__ for d in dropped],
+    }
 
     def text() -> None:
         click.echo(f"Rejected rows ({len(rows)} shown):")
@@ -288,7 +293,9 @@ def entity(ctx: click.Context, entity_id: str, as_json: bool) -> None:
 @click.option("--dataset", help="Only this dataset.")
 @json_option
 @click.pass_context
-def export(ctx: click.Context, fmt: str, out: Path | None, dataset: str | None, as_json: bool) -> None:
+def export(
+    ctx: click.Context, fmt: str, out: Path | None, dataset: str | None, as_json: bool
+) -> None:
     """Export entities (ftm), statements with provenance (csv) or the graph (gexf)."""
     suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[fmt]
     target = out or Path(f"recoupe-export.{suffix}")
@@ -308,15 +315,12 @@ def ontology(schema: str | None, as_json: bool) -> None:
 
     if schema is None:
         items = list_schemata()
-        emit(
-            items,
-            as_json,
-            lambda: [
+
+        def listing() -> None:
+            for s in items:
                 click.echo(f"{s['name']:<24} {s['label']:<28} {s['origin']:<8} {s['kind']}")
-                for s in items
-            ]
-            and None,
-        )
+
+        emit(items, as_json, listing)
         return
     info = describe_schema(schema)
 
@@ -339,10 +343,20 @@ def ontology(schema: str | None, as_json: bool) -> None:
 
 # -- scenario ---------------------------------------------------------------------------------
 @cli.command()
-@click.option("--scale", default=10_000, show_default=True, type=click.IntRange(1_000),
-              help="Number of call records (the other sources grow with it).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("scenario"),
-              show_default=True, help="Folder to write the scenario into.")
+@click.option(
+    "--scale",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(1_000),
+    help="Number of call records (the other sources grow with it).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("scenario"),
+    show_default=True,
+    help="Folder to write the scenario into.",
+)
 @click.option("--seed", default=42, show_default=True, type=int)
 @json_option
 def generate(scale: int, out: Path, seed: int, as_json: bool) -> None:
@@ -365,8 +379,12 @@ def summary_dict(summary: Any) -> dict[str, Any]:
 
 @cli.command()
 @click.option("--scale", default=20_000, show_default=True, type=click.IntRange(1_000))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Scenario folder (default: WORKSPACE/scenario).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Scenario folder (default: WORKSPACE/scenario).",
+)
 @json_option
 @click.pass_context
 def demo(ctx: click.Context, scale: int, out: Path | None, as_json: bool) -> None:

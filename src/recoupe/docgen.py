@@ -38,8 +38,7 @@ def render() -> str:
     lines = [
         "# Command-line reference",
         "",
-        "Generated from the code by `make docs` (`python -m recoupe.docgen`); "
-        "do not edit by hand.",
+        "Generated from the code by `make docs` (`python -m recoupe.docgen`); do not edit by hand.",
         "",
     ]
     lines += _command_doc("recoupe", cli, None)

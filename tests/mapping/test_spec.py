@@ -120,7 +120,10 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_source_options_are_checked(tmp_path: Path) -> None:
-    base = "d:\n  queries:\n    - source: {src}\n      entities:\n        p: {{schema: Person, keys: [id]}}\n"
+    base = (
+        "d:\n  queries:\n    - source: {src}\n      entities:\n"
+        "        p: {{schema: Person, keys: [id]}}\n"
+    )
     with pytest.raises(MappingError, match="unknown encoding 'klingon'"):
         load(tmp_path, base.format(src="{path: x.csv, encoding: klingon}"))
     with pytest.raises(MappingError, match="cannot guess the format"):

@@ -75,8 +75,7 @@ def test_shared_entities_are_deduplicated_and_edges_derived(telecom: DuckDBStore
     numbers = [s for s in line.statements if s.prop == "number"]
     assert len(numbers) == 1 and numbers[0].source_row == 1
     edges = telecom.con.execute(
-        "SELECT kind, schema, prop, start_date, count(*) FROM edges "
-        "GROUP BY ALL ORDER BY ALL"
+        "SELECT kind, schema, prop, start_date, count(*) FROM edges GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     assert edges == [
         ("edge", "PhoneCall", None, "2024-03-01T10:00:00", 1),

@@ -101,17 +101,20 @@ def test_rerun_is_idempotent_and_moves_last_seen(
 ) -> None:
     mapping = people(tmp_path)
     first = ingest_mapping(store, mapping)
-    store.con.execute("UPDATE statements SET last_seen = TIMESTAMP '2000-01-01'")
+    store.con.execute("UPDATE sources SET loaded_at = TIMESTAMP '2000-01-01'")
     before = store.counts(reader)
     second = ingest_mapping(store, mapping)
     assert store.counts(reader) == before
     assert second.statements == first.statements and second.statements_new == 0
     seen = store.con.execute(
-        "SELECT min(last_seen), max(first_seen), count(DISTINCT run_id) FROM statements"
+        "SELECT min(last_seen), max(first_seen), count(DISTINCT run_id), "
+        "count(DISTINCT last_run_id) FROM statement_provenance"
     ).fetchone()
     assert seen is not None
-    assert seen[0].year > 2000
+    assert seen[0].year > 2000  # last_seen moved to the second run
+    assert seen[1].year == 2000  # first_seen stays
     assert seen[2] == 1  # statements keep the run that first wrote them
+    assert seen[3] == 1 and second.run_id != first.run_id
 
 
 def test_rerun_with_changed_source_adds_only_new_statements(
@@ -144,11 +147,11 @@ def test_failure_midway_leaves_the_store_as_it_was(
     calls = {"n": 0}
     original = duckdb_import.ImportRun._write_values
 
-    def failing(self: duckdb_import.ImportRun, file: str) -> None:
+    def failing(self: duckdb_import.ImportRun, file: str, source_id: int) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk unplugged")
-        original(self, file)
+        original(self, file, source_id)
 
     monkeypatch.setattr(duckdb_import, "CHUNK_ROWS", 500)
     monkeypatch.setattr(duckdb_import.ImportRun, "_write_values", failing)
@@ -182,9 +185,9 @@ def test_killed_process_leaves_the_store_as_it_was(tmp_path: Path, reader: Reade
         duckdb_import.CHUNK_ROWS = 1000
         original = duckdb_import.ImportRun._write_values
         count = 0
-        def write_then_die(self, file):
+        def write_then_die(self, file, source_id):
             global count
-            original(self, file)
+            original(self, file, source_id)
             count += 1
             if count == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -235,7 +238,9 @@ def test_missing_column_names_the_mapping_key(store: DuckDBStore, tmp_path: Path
         "          schema: Person\n          keys: [id]\n"
         "          properties: {name: {column: nom}}\n",
     )
-    with pytest.raises(ImportFailed, match=r"m\.yml, key m\.queries\[0\]: column\(s\) 'nom' not in"):
+    with pytest.raises(
+        ImportFailed, match=r"m\.yml, key m\.queries\[0\]: column\(s\) 'nom' not in"
+    ):
         ingest_mapping(store, mapping)
 
 
@@ -278,7 +283,9 @@ def test_utf8_file_declared_legacy_is_refused(store: DuckDBStore, tmp_path: Path
         "      entities:\n        p:\n          schema: Person\n          keys: [id]\n"
         "          properties: {name: {column: name}}\n",
     )
-    with pytest.raises(ImportFailed, match=r"u\.csv: the mapping says cp1252 but the file is valid UTF-8"):
+    with pytest.raises(
+        ImportFailed, match=r"u\.csv: the mapping says cp1252 but the file is valid UTF-8"
+    ):
         ingest_mapping(store, mapping)
 
 

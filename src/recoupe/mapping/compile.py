@@ -18,13 +18,16 @@ exists today; the plan is plain data so another engine (Spark SQL) can get a dia
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from followthemoney.model import Model
+from followthemoney.schema import Schema
 
 from recoupe.errors import UnsupportedOperation
 from recoupe.mapping.clean import Cleaner, cleaner_for, fast_path
 from recoupe.mapping.spec import TEMPLATE_REF, EntitySpec, PropertySpec, QuerySpec
+from recoupe.sql import quote_ident, quote_str
 
 DIALECTS = ("duckdb",)
 ID_PROP = "id"
@@ -32,43 +35,69 @@ ID_PROP = "id"
 _WS = "' \t\n\r\x0b\x0c\u00a0'"
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def strip(expr: str) -> str:
+    """``expr`` stripped of white space, ``NULL`` when empty (most values skip the trim)."""
+    edges = " AND ".join(
+        f"ascii({e}) > 32 AND ascii({e}) <> 160" for e in (expr, f"right({expr}, 1)")
+    )
+    return (
+        f"CASE WHEN {expr} = '' THEN NULL WHEN {edges} THEN {expr} "
+        f"ELSE nullif(trim({expr}, {_WS}), '') END"
+    )
 
 
 def raw_column(name: str) -> str:
     """A source column as FtM reads it: stripped, and ``NULL`` when empty."""
-    return f"nullif(trim({quote_ident(name)}, {_WS}), '')"
+    return strip(quote_ident(name))
+
+
+def _col(name: str) -> str:
+    """A column of the chunk table, already stripped."""
+    return quote_ident(name)
 
 
 @dataclass(frozen=True)
-class RequiredCheck:
+class Slot:
+    """One (entity, property) pair of a query: every staged value belongs to a slot."""
+
+    slot: int
     ent: str
+    fam: str
+    schema: str
     prop: str
+    prop_type: str
+    cleaner: str | None
+    required: bool
     multi: bool
     description: str
+    role: str | None = None
+    """``source``/``target`` of an edge schema, ``link`` (other entity property),
+    ``start``/``end`` (temporal extent), or ``None``."""
 
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """What an engine runs for one query, with ``{src}``/``{chunk}`` table placeholders."""
+    """What an engine runs for one query, with ``{src}``/``{chunk}`` table placeholders.
+
+    ``stage_sql`` yields ``(__row, slot, entity_id, raw, fast)``: one row per candidate
+    value, where ``fast`` says the raw value is already clean; ``slots`` describe the rest.
+    """
 
     key: str
     columns: tuple[str, ...]
     chunk_sql: str
     stage_sql: str
-    fast_sql: str
+    slots: tuple[Slot, ...]
     cleaners: tuple[Cleaner, ...]
-    required: tuple[RequiredCheck, ...]
     families: dict[str, str]
     multi_valued: frozenset[str]
     id_columns: dict[str, str]
     id_exprs: dict[str, str]
     key_descriptions: dict[str, str]
+
+    @property
+    def required(self) -> tuple[Slot, ...]:
+        return tuple(s for s in self.slots if s.required)
 
 
 def family_of(entity: EntitySpec) -> str:
@@ -78,20 +107,20 @@ def family_of(entity: EntitySpec) -> str:
     return f"keys:{entity.key_literal or ''}"
 
 
-def _key_expr(entity: EntitySpec) -> str:
+def _key_expr(entity: EntitySpec, column: Callable[[str], str] = raw_column) -> str:
     """What the id is a function of: equal keys give equal ids (``NULL``: no id)."""
     if entity.id_column is not None:
-        return raw_column(entity.id_column)
+        return column(entity.id_column)
     if len(entity.keys) == 1:
-        return raw_column(entity.keys[0])
-    parts = ", ".join(raw_column(k) for k in entity.keys)
+        return column(entity.keys[0])
+    parts = ", ".join(column(k) for k in entity.keys)
     values = f"list_sort(list_filter([{parts}], x -> x IS NOT NULL))"
     return f"CASE WHEN len({values}) = 0 THEN NULL ELSE array_to_string({values}, '') END"
 
 
 def _id_expr(entity: EntitySpec) -> str:
-    """FtM's id: SHA-1 of the key literal and the sorted key values."""
-    key = _key_expr(entity)
+    """FtM's id: SHA-1 of the key literal and the sorted key values (over the chunk)."""
+    key = _key_expr(entity, _col)
     if entity.id_column is not None:
         return key
     literal = quote_str(entity.key_literal or "")
@@ -104,29 +133,29 @@ def _describe_keys(entity: EntitySpec) -> str:
     return f"{entity.name}: keys " + ", ".join(repr(k) for k in entity.keys)
 
 
-def _values_expr(prop: PropertySpec) -> tuple[str, bool]:
-    """A ``VARCHAR[]`` of raw values for a property, and whether it can hold several."""
+def _value_expr(prop: PropertySpec) -> tuple[str, bool]:
+    """SQL for one raw value per row, or an ``unnest`` of several; and whether several."""
     if prop.template is not None:
         pieces: list[str] = []
         pos = 0
         for match in TEMPLATE_REF.finditer(prop.template):
             if match.start() > pos:
                 pieces.append(quote_str(prop.template[pos : match.start()]))
-            pieces.append(f"coalesce({raw_column(match.group(1))}, '')")
+            pieces.append(f"coalesce({_col(match.group(1))}, '')")
             pos = match.end()
         if pos < len(prop.template):
             pieces.append(quote_str(prop.template[pos:]))
         joined = " || ".join(pieces) if pieces else "''"
-        items = f"[nullif(trim({joined}, {_WS}), '')]"
-        multi = False
+        value = f"nullif(trim({joined}, {_WS}), '')"
+        items, multi = f"[{value}]", False
     else:
-        parts = [quote_str(v) for v in prop.literals] + [raw_column(c) for c in prop.columns]
-        items = f"[{', '.join(parts)}]"
-        multi = len(parts) > 1
+        parts = [quote_str(v) for v in prop.literals] + [_col(c) for c in prop.columns]
+        value = parts[0] if len(parts) == 1 else ""
+        items, multi = f"[{', '.join(parts)}]", len(parts) > 1
         if prop.join is not None:
             filtered = f"list_filter({items}, x -> x IS NOT NULL)"
-            items = f"[nullif(array_to_string({filtered}, {quote_str(prop.join)}), '')]"
-            multi = False
+            value = f"nullif(array_to_string({filtered}, {quote_str(prop.join)}), '')"
+            items, multi = f"[{value}]", False
     if prop.split is not None:
         sep = quote_str(prop.split)
         items = (
@@ -134,7 +163,9 @@ def _values_expr(prop: PropertySpec) -> tuple[str, bool]:
             f"x -> list_transform(string_split(x, {sep}), y -> nullif(trim(y, {_WS}), ''))))"
         )
         multi = True
-    return items, multi
+    if not multi:
+        return value, False
+    return f"list_distinct({items})", True
 
 
 def compile_query(spec: QuerySpec, model: Model, dialect: str = "duckdb") -> QueryPlan:
@@ -144,89 +175,93 @@ def compile_query(spec: QuerySpec, model: Model, dialect: str = "duckdb") -> Que
     ids = {e.name: f"__id_{i}" for i, e in enumerate(spec.entities)}
     columns = spec.refs
     select_cols = ", ".join(quote_ident(c) for c in columns)
+    stripped = ", ".join(f"{raw_column(c)} AS {quote_ident(c)}" for c in columns)
     id_cols = ", ".join(f"{_id_expr(e)} AS {ids[e.name]}" for e in spec.entities)
-    where = ["__row >= $lo", "__row < $hi"]
+    where = ["true"]
     for name, values in spec.filters:
-        where.append(f"coalesce({raw_column(name)}, '') IN ({_in_list(values)})")
+        where.append(f"coalesce({_col(name)}, '') IN ({_in_list(values)})")
     for name, values in spec.filters_not:
-        where.append(f"coalesce({raw_column(name)}, '') NOT IN ({_in_list(values)})")
+        where.append(f"coalesce({_col(name)}, '') NOT IN ({_in_list(values)})")
     chunk_sql = (
         f"SELECT __row, {id_cols}{', ' if select_cols else ''}{select_cols} "
-        f"FROM {{src}} WHERE {' AND '.join(where)}"
+        f"FROM (SELECT __row{', ' if stripped else ''}{stripped} FROM {{src}} "
+        f"WHERE __row >= $lo AND __row < $hi) WHERE {' AND '.join(where)}"
     )
 
     cleaners: dict[str, Cleaner] = {}
-    required: list[RequiredCheck] = []
+    slots: list[Slot] = []
     multi_valued: set[str] = set()
     selects: list[str] = []
     for entity in spec.entities:
         schema = model.get(entity.schema)
         assert schema is not None
-        items = [
-            f"[{{'p': '{ID_PROP}', 't': 'id', 'c': NULL::VARCHAR, "
-            f"'v': {ids[entity.name]}, 'q': false}}]"
-        ]
+        id_col = ids[entity.name]
+        fam = family_of(entity)
+        slots.append(
+            Slot(len(slots), entity.name, fam, schema.name, ID_PROP, ID_PROP, None, False, False,
+                 f"{entity.name}.id")
+        )  # fmt: skip
+        selects.append(
+            f"SELECT __row, {slots[-1].slot}::SMALLINT AS slot, {id_col} AS entity_id, "
+            f"{id_col} AS raw, true AS fast FROM {{chunk}} WHERE {id_col} IS NOT NULL"
+        )
         for pspec in entity.properties:
             prop = schema.get(pspec.name)
             assert prop is not None
             cleaner = cleaner_for(prop, pspec.format, spec.countries)
             if pspec.entity is not None:
-                values, multi = f"[{ids[pspec.entity]}]", False
+                raw, multi = ids[pspec.entity], False
             else:
-                values, multi = _values_expr(pspec)
+                raw, multi = _value_expr(pspec)
+                if multi:
+                    # An empty list still stages one NULL when the value is required.
+                    empty = "[NULL]" if pspec.required else "[]"
+                    raw = f"unnest(CASE WHEN len({raw}) = 0 THEN {empty} ELSE {raw} END)"
             if multi:
                 multi_valued.add(entity.name)
-            if pspec.required:
-                values = f"coalesce(nullif(list_filter({values}, x -> x IS NOT NULL), []), [NULL])"
-                required.append(
-                    RequiredCheck(entity.name, prop.name, multi, _describe(entity, pspec))
-                )
-            else:
-                values = f"list_filter({values}, x -> x IS NOT NULL)"
-            cid = "NULL::VARCHAR"
+            slot = Slot(
+                len(slots), entity.name, fam, schema.name, prop.name, prop.type.name,
+                cleaner.id if cleaner is not None else None, pspec.required, multi,
+                _describe(entity, pspec), _role(schema, prop.name, prop.type.name),
+            )  # fmt: skip
+            slots.append(slot)
+            fast = "true"
             if cleaner is not None:
                 cleaners[cleaner.id] = cleaner
-                cid = quote_str(cleaner.id)
-            items.append(
-                f"list_transform({values}, x -> {{'p': {quote_str(prop.name)}, "
-                f"'t': {quote_str(prop.type.name)}, 'c': {cid}, 'v': x, "
-                f"'q': {'true' if pspec.required else 'false'}}})"
+                fast = fast_path(cleaner, "raw") or "false"
+            keep = "true" if pspec.required else "raw IS NOT NULL"
+            selects.append(
+                f"SELECT __row, {slot.slot}::SMALLINT AS slot, entity_id, raw, "
+                f"coalesce({fast}, false) AS fast FROM (SELECT __row, {id_col} AS entity_id, "
+                f"{raw} AS raw FROM {{chunk}} WHERE {id_col} IS NOT NULL) WHERE {keep}"
             )
-        selects.append(
-            f"SELECT __row, {quote_str(entity.name)} AS ent, "
-            f"{quote_str(family_of(entity))} AS fam, {ids[entity.name]} AS entity_id, "
-            f"{quote_str(schema.name)} AS schema, "
-            f"unnest(flatten([{', '.join(items)}]), recursive := true) "
-            f"FROM {{chunk}} WHERE {ids[entity.name]} IS NOT NULL"
-        )
-    stage_sql = (
-        "SELECT __row, ent, fam, entity_id, schema, p AS prop, t AS prop_type, "
-        "c AS cleaner, v AS raw, q AS required FROM (" + " UNION ALL ".join(selects) + ")"
-    )
-    fast_cases = [
-        f"WHEN cleaner = {quote_str(c.id)} THEN ({expr})"
-        for c in cleaners.values()
-        if (expr := fast_path(c, "raw")) is not None
-    ]
-    fast_sql = (
-        "CASE WHEN cleaner IS NULL THEN true WHEN raw IS NULL THEN false "
-        + " ".join(fast_cases)
-        + " ELSE false END"
-    )
     return QueryPlan(
         key=spec.key,
         columns=columns,
         chunk_sql=chunk_sql,
-        stage_sql=stage_sql,
-        fast_sql=fast_sql,
+        stage_sql=" UNION ALL ".join(selects),
+        slots=tuple(slots),
         cleaners=tuple(cleaners.values()),
-        required=tuple(required),
         families={e.name: family_of(e) for e in spec.entities},
         multi_valued=frozenset(multi_valued),
         id_columns=ids,
         id_exprs={e.name: _key_expr(e) for e in spec.entities},
         key_descriptions={e.name: _describe_keys(e) for e in spec.entities},
     )
+
+
+def _role(schema: Schema, prop: str, prop_type: str) -> str | None:
+    if schema.edge and prop == schema.edge_source:
+        return "source"
+    if schema.edge and prop == schema.edge_target:
+        return "target"
+    if prop_type == "entity":
+        return "link"
+    if prop in schema.temporal_start:
+        return "start"
+    if prop in schema.temporal_end:
+        return "end"
+    return None
 
 
 def _in_list(values: tuple[str, ...]) -> str:

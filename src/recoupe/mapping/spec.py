@@ -238,7 +238,7 @@ class _Parser:
                 raise self.fail(
                     "", "expected `queries:` or exactly one dataset name at the top level"
                 )
-            (file_name, meta_doc), = doc.items()
+            ((file_name, meta_doc),) = doc.items()
             prefix = f"{file_name}."
             meta_doc = self.dict_at(meta_doc, file_name)
             name = dataset or file_name
@@ -442,7 +442,9 @@ class _Parser:
         template = self.string(doc.get("template"), f"{key}.template")
         entity = self.string(doc.get("entity"), f"{key}.entity")
         if entity is not None and prop.type.name != "entity":
-            raise self.fail(f"{key}.entity", f"{prop.qname} is of type {prop.type.name}, not entity")
+            raise self.fail(
+                f"{key}.entity", f"{prop.qname} is of type {prop.type.name}, not entity"
+            )
         if entity is None and not (columns or literals or template):
             raise self.fail(key, "no value: give column, columns, literal, template or entity")
         if template is not None and (columns or literals):
@@ -477,7 +479,8 @@ class _Parser:
                     )
                 prop_obj = schema.get(prop.name)
                 target_schema = self.model.get(target.schema)
-                assert prop_obj is not None and target_schema is not None
+                assert prop_obj is not None
+                assert target_schema is not None
                 if prop_obj.range is not None and not target_schema.is_a(prop_obj.range):
                     raise self.fail(
                         f"{prop.key}.entity",

@@ -8,7 +8,8 @@ from followthemoney.model import Model
 from followthemoney.schema import Schema
 
 from recoupe.errors import OntologyError
-from recoupe.ontology.model import SCHEMATA_DIR, model as default_model
+from recoupe.ontology.model import SCHEMATA_DIR
+from recoupe.ontology.model import model as default_model
 
 
 def recoupe_schemata() -> set[str]:
@@ -56,10 +57,10 @@ def describe_schema(name: str, model: Model | None = None) -> dict[str, Any]:
     if schema.edge:
         roles[str(schema.edge_source)] = "edge source"
         roles[str(schema.edge_target)] = "edge target"
-    for prop in schema.temporal_start:
-        roles.setdefault(prop, "time start")
-    for prop in schema.temporal_end:
-        roles.setdefault(prop, "time end")
+    for name_ in schema.temporal_start:
+        roles.setdefault(name_, "time start")
+    for name_ in schema.temporal_end:
+        roles.setdefault(name_, "time end")
     props = []
     for prop in sorted(schema.properties.values(), key=lambda p: p.name):
         role = roles.get(prop.name)

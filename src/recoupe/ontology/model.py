@@ -75,7 +75,7 @@ def entity_id(key_literal: str | None, values: Sequence[str | None]) -> str | No
     parts = sorted(v.strip().encode("utf-8") for v in values if v is not None and v.strip())
     if not parts:
         return None
-    digest = sha1((key_literal or "").encode("utf-8"))
+    digest = sha1((key_literal or "").encode("utf-8"))  # noqa: S324 - FtM's id scheme, not security
     for part in parts:
         digest.update(part)
     return digest.hexdigest()

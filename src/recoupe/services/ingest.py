@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recoupe.mapping.spec import NAME_RE, DatasetMeta, load_mapping
 from recoupe.errors import ConfigError
+from recoupe.mapping.spec import NAME_RE, DatasetMeta, load_mapping
 from recoupe.store.base import Progress, Run, Store
 
 
@@ -17,12 +17,8 @@ def ingest_mapping(
     return store.ingest_mapping(spec, progress)
 
 
-def import_ftm(
-    store: Store, path: Path, dataset: str, progress: Progress | None = None
-) -> Run:
+def import_ftm(store: Store, path: Path, dataset: str, progress: Progress | None = None) -> Run:
     """Import FollowTheMoney entity JSON lines into ``dataset``."""
     if not NAME_RE.match(dataset):
-        raise ConfigError(
-            f"--dataset {dataset!r}: use letters, digits, '_', '-' or '.' (up to 64)"
-        )
+        raise ConfigError(f"--dataset {dataset!r}: use letters, digits, '_', '-' or '.' (up to 64)")
     return store.ingest_ftm(path, DatasetMeta(name=dataset), progress)

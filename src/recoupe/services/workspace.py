@@ -6,7 +6,9 @@ from recoupe.config import Settings
 from recoupe.store import DuckDBStore, open_store
 
 
-def open_workspace(settings: Settings, *, create: bool = False, read_only: bool = False) -> DuckDBStore:
+def open_workspace(
+    settings: Settings, *, create: bool = False, read_only: bool = False
+) -> DuckDBStore:
     """The store of the configured workspace (``create`` makes a new one)."""
     return open_store(
         settings.workspace,

@@ -22,8 +22,8 @@ import duckdb
 import pyarrow as pa
 
 from recoupe.errors import EncodingError, SourceError
-from recoupe.mapping.compile import quote_ident, quote_str
 from recoupe.mapping.spec import SourceSpec
+from recoupe.sql import quote_ident, quote_str
 
 _NATIVE_ENCODINGS = {"utf-8", "utf8", "utf-8-sig"}
 _CHUNK = 1 << 22

@@ -22,10 +22,10 @@ import duckdb
 from followthemoney.model import Model
 
 from recoupe.errors import ConfigError, NotFound, StoreError, UnsupportedOperation
-from recoupe.mapping.compile import quote_str
 from recoupe.mapping.spec import DatasetMeta, MappingSpec
 from recoupe.ontology import model as default_model
 from recoupe.security.reader import Reader
+from recoupe.sql import quote_str
 from recoupe.store.base import (
     Dataset,
     DroppedValue,
@@ -51,18 +51,29 @@ CREATE TABLE IF NOT EXISTS runs (
     values_dropped BIGINT DEFAULT 0, entities BIGINT DEFAULT 0, statements BIGINT DEFAULT 0,
     statements_new BIGINT DEFAULT 0, seconds DOUBLE, error VARCHAR
 );
+CREATE SEQUENCE IF NOT EXISTS source_ids START 1;
+CREATE TABLE IF NOT EXISTS sources (
+    source_id INTEGER PRIMARY KEY, run_id VARCHAR NOT NULL, dataset VARCHAR NOT NULL,
+    file VARCHAR NOT NULL, loaded_at TIMESTAMP NOT NULL
+);
+-- One row per (dataset, entity, schema, property, value). Constraints are enforced by the
+-- writer; dataset, run, file and times come from the source the value was first (and
+-- last) seen in: see the statement_provenance view.
 CREATE TABLE IF NOT EXISTS statements (
-    entity_id VARCHAR NOT NULL, schema VARCHAR NOT NULL, prop VARCHAR NOT NULL,
-    prop_type VARCHAR NOT NULL, value VARCHAR NOT NULL, original_value VARCHAR,
-    dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL, last_run_id VARCHAR NOT NULL,
-    source_file VARCHAR, source_row BIGINT,
-    first_seen TIMESTAMP NOT NULL, last_seen TIMESTAMP NOT NULL
+    entity_id VARCHAR, schema VARCHAR, prop VARCHAR, value VARCHAR, original_value VARCHAR,
+    source_id INTEGER, source_row BIGINT, last_source_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS edges (
-    source VARCHAR NOT NULL, target VARCHAR NOT NULL, entity_id VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL, schema VARCHAR NOT NULL, prop VARCHAR,
-    start_date VARCHAR, end_date VARCHAR, dataset VARCHAR NOT NULL, run_id VARCHAR NOT NULL
+    source VARCHAR, target VARCHAR, entity_id VARCHAR, kind VARCHAR, schema VARCHAR,
+    prop VARCHAR, start_date VARCHAR, end_date VARCHAR, source_id INTEGER
 );
+CREATE OR REPLACE VIEW statement_provenance AS
+SELECT s.entity_id, s.schema, s.prop, s.value, coalesce(s.original_value, s.value)
+       AS original_value, f.dataset, f.run_id, f.file AS source_file, s.source_row,
+       f.loaded_at AS first_seen, coalesce(l.loaded_at, f.loaded_at) AS last_seen,
+       coalesce(l.run_id, f.run_id) AS last_run_id, s.source_id
+FROM statements s JOIN sources f ON f.source_id = s.source_id
+LEFT JOIN sources l ON l.source_id = s.last_source_id;
 CREATE TABLE IF NOT EXISTS rejected_rows (
     run_id VARCHAR NOT NULL, source_file VARCHAR NOT NULL, row BIGINT NOT NULL,
     record VARCHAR NOT NULL, reason VARCHAR NOT NULL
@@ -160,12 +171,30 @@ class DuckDBStore:
         return [name for name, marking in rows if reader.can_see(name, marking).allowed]
 
     def _scope(self, reader: Reader, dataset: str | None = None) -> str:
-        """A SQL predicate on ``dataset`` limited to what ``reader`` may see."""
+        """A SQL predicate on ``source_id`` limited to what ``reader`` may see."""
+        names = self._names(reader, dataset)
+        if not names:
+            return "false"
+        rows = self.con.execute(
+            "SELECT list(source_id ORDER BY source_id) FROM sources "
+            "WHERE list_contains(?, dataset)",
+            [names],
+        ).fetchone()
+        ids = list(rows[0] or []) if rows else []
+        if not ids:
+            return "false"
+        return "list_contains([" + ", ".join(str(i) for i in ids) + "]::INTEGER[], source_id)"
+
+    def _names(self, reader: Reader, dataset: str | None = None) -> list[str]:
         names = self.visible_datasets(reader)
         if dataset is not None:
             if dataset not in names:
                 raise NotFound(f"no dataset {dataset!r}")
             names = [dataset]
+        return names
+
+    def _dataset_scope(self, reader: Reader, dataset: str | None = None) -> str:
+        names = self._names(reader, dataset)
         if not names:
             return "false"
         return "dataset IN (" + ", ".join(quote_str(n) for n in names) + ")"
@@ -184,11 +213,12 @@ class DuckDBStore:
 
     def datasets(self, reader: Reader) -> list[Dataset]:
         scope = self._scope(reader)
+        names = self._dataset_scope(reader).replace("dataset IN", "d.name IN")
         rows = self.con.execute(
             "SELECT d.*, coalesce(s.n, 0), coalesce(s.e, 0) FROM datasets d LEFT JOIN ("
-            "SELECT dataset, count(*) AS n, count(DISTINCT entity_id) AS e FROM statements "
-            f"WHERE {scope} GROUP BY dataset) s ON s.dataset = d.name "
-            f"WHERE {scope.replace('dataset IN', 'd.name IN')} ORDER BY d.name"
+            "SELECT f.dataset, count(*) AS n, count(DISTINCT entity_id) AS e FROM statements "
+            f"JOIN sources f USING (source_id) WHERE {scope} GROUP BY f.dataset) s "
+            f"ON s.dataset = d.name WHERE {names} ORDER BY d.name"
         ).fetchall()
         return [Dataset(*row) for row in rows]
 
@@ -199,14 +229,14 @@ class DuckDBStore:
         raise NotFound(f"no dataset {name!r}")
 
     def runs(self, reader: Reader, dataset: str | None = None) -> list[Run]:
-        scope = self._scope(reader, dataset)
+        scope = self._dataset_scope(reader, dataset)
         rows = self.con.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE {scope} ORDER BY started_at, run_id"
         ).fetchall()
         return [Run(*row) for row in rows]
 
     def run(self, reader: Reader, run_id: str) -> Run:
-        scope = self._scope(reader)
+        scope = self._dataset_scope(reader)
         row = self.con.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ? AND {scope}", [run_id]
         ).fetchone()
@@ -240,16 +270,24 @@ class DuckDBStore:
     def entity(self, reader: Reader, entity_id: str) -> Entity | None:
         scope = self._scope(reader)
         rows = self.con.execute(
-            "SELECT entity_id, schema, prop, prop_type, value, coalesce(original_value, value), "
-            "dataset, run_id, source_file, source_row, first_seen, last_seen FROM statements "
+            "SELECT entity_id, schema, prop, value, original_value, dataset, run_id, "
+            "source_file, source_row, first_seen, last_seen FROM statement_provenance "
             f"WHERE entity_id = ? AND {scope} ORDER BY prop, value, dataset",
             [entity_id],
         ).fetchall()
         if not rows:
             return None
-        statements = tuple(Statement(*row) for row in rows)
+        statements = tuple(
+            Statement(r[0], r[1], r[2], self._prop_type(r[1], r[2]), *r[3:]) for r in rows
+        )
         schema = self.common_schema({s.schema for s in statements})
         return Entity(id=entity_id, schema=schema, statements=statements)
+
+    def _prop_type(self, schema: str, prop: str) -> str:
+        if prop == "id":
+            return "id"
+        found = self.model.get_qname(f"{schema}:{prop}")
+        return found.type.name if found is not None else "string"
 
     def common_schema(self, names: set[str]) -> str:
         """The most specific schema all of ``names`` share (FtM's rule)."""
@@ -267,7 +305,8 @@ class DuckDBStore:
             "SELECT count(*), count(DISTINCT entity_id) FROM statements WHERE " + scope
         ).fetchone()
         edges = self.con.execute("SELECT count(*) FROM edges WHERE " + scope).fetchone()
-        assert row is not None and edges is not None
+        assert row is not None
+        assert edges is not None
         return {"statements": int(row[0]), "entities": int(row[1]), "edges": int(edges[0])}
 
     def _schema_table(self) -> None:
@@ -276,13 +315,15 @@ class DuckDBStore:
             "SELECT DISTINCT list_sort(list(DISTINCT schema)) FROM statements GROUP BY entity_id"
         ).fetchall()
         rows = [(list(c[0]), self.common_schema(set(c[0]))) for c in combos]
-        self.con.execute("CREATE OR REPLACE TEMP TABLE __schemata (combo VARCHAR[], schema VARCHAR)")
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE __schemata (combo VARCHAR[], schema VARCHAR)"
+        )
         if rows:
             self.con.executemany("INSERT INTO __schemata VALUES (?, ?)", rows)
 
     def _entities_sql(self, scope: str) -> str:
         return f"""
-            WITH s AS (SELECT * FROM statements WHERE {scope}),
+            WITH s AS (SELECT * FROM statement_provenance WHERE {scope}),
             p AS (SELECT entity_id, prop, list(DISTINCT value ORDER BY value) AS vals
                   FROM s WHERE prop <> 'id' GROUP BY entity_id, prop),
             pm AS (SELECT entity_id, map_from_entries(list({{'k': prop, 'v': vals}}
@@ -297,9 +338,7 @@ class DuckDBStore:
             FROM e JOIN __schemata x ON x.combo = e.combo
             LEFT JOIN pm ON pm.entity_id = e.entity_id ORDER BY e.entity_id"""
 
-    def iter_entities(
-        self, reader: Reader, dataset: str | None = None
-    ) -> Iterator[dict[str, Any]]:
+    def iter_entities(self, reader: Reader, dataset: str | None = None) -> Iterator[dict[str, Any]]:
         scope = self._scope(reader, dataset)
         self._schema_table()
         cur = self.con.cursor()

@@ -13,6 +13,7 @@ same import folds its statements into the existing ones (``last_seen`` moves).
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -26,20 +27,18 @@ import pyarrow as pa
 
 from recoupe.errors import ImportFailed, RecoupeError
 from recoupe.mapping.clean import Cleaner, clean_distinct
-from recoupe.mapping.compile import QueryPlan, compile_query, quote_ident, quote_str
+from recoupe.mapping.compile import QueryPlan, compile_query
 from recoupe.mapping.spec import DatasetMeta, QuerySpec
 from recoupe.sources.readers import LoadedSource, iter_parts, load_part
+from recoupe.sql import quote_ident, quote_str
 from recoupe.store.base import Progress, Run
 from recoupe.store.edges import derive_edges_sql
 
 if TYPE_CHECKING:
     from recoupe.store.duckdb import DuckDBStore
 
-CHUNK_ROWS = 500_000
-_STMT_COLS = (
-    "entity_id, schema, prop, prop_type, value, original_value, dataset, run_id, last_run_id, "
-    "source_file, source_row, first_seen, last_seen"
-)
+CHUNK_ROWS = 1_000_000
+_STMT_COLS = "entity_id, schema, prop, value, original_value, source_id, source_row"
 
 
 def new_run_id() -> str:
@@ -74,6 +73,7 @@ class ImportRun:
         self.fam_entities: dict[str, int] = {}
         self.prior = False
         self.table_n = 0
+        self.source_ids: list[int] = []
 
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> ImportRun:
@@ -85,8 +85,7 @@ class ImportRun:
         )
         self.con.execute("BEGIN TRANSACTION")
         prior = self.con.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM statements WHERE dataset = ? LIMIT 1)",
-            [self.meta.name],
+            "SELECT count(*) FROM sources WHERE dataset = ?", [self.meta.name]
         ).fetchone()
         self.prior = bool(prior and prior[0])
         self.con.execute(
@@ -94,9 +93,8 @@ class ImportRun:
             "value VARCHAR, reason VARCHAR)"
         )
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE __values (fam VARCHAR, entity_id VARCHAR, "
-            "schema VARCHAR, prop VARCHAR, prop_type VARCHAR, value VARCHAR, "
-            "original_value VARCHAR, source_file VARCHAR, source_row BIGINT)"
+            "CREATE OR REPLACE TEMP TABLE __values (entity_id VARCHAR, schema VARCHAR, "
+            "prop VARCHAR, value VARCHAR, first STRUCT(s INTEGER, r BIGINT, o VARCHAR))"
         )
         return self
 
@@ -108,10 +106,8 @@ class ImportRun:
     ) -> None:
         if exc is None:
             return
-        try:
+        with contextlib.suppress(duckdb.Error):
             self.con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
         message = str(exc) if isinstance(exc, RecoupeError) else f"{type(exc).__name__}: {exc}"
         self.con.execute(
             "UPDATE runs SET status = 'failed', finished_at = ?, seconds = ?, error = ? "
@@ -133,7 +129,9 @@ class ImportRun:
                 self.fam_parts[fam] += parts
                 if ent in plan.multi_valued:
                     self.slow_fams.add(fam)
-        self.slow_fams.update(f for f, n in self.fam_parts.items() if n > 1)
+        for ent_fam, n in self.fam_parts.items():
+            if n > 1:
+                self.slow_fams.add(ent_fam)
 
     def add_query(self, query: QuerySpec) -> None:
         plan = compile_query(query, self.store.model)
@@ -141,19 +139,32 @@ class ImportRun:
             self.plan_families((query,))
         for part in iter_parts(query.source):
             table = self._table("src")
-            self.progress(f"reading {Path(part).name}", 0, 1)
+            name = Path(part).name
+            self.progress(f"reading {name}", 0, 1)
+            self.con.execute("SET preserve_insertion_order = true")
             loaded = load_part(self.con, query.source, part, table, self.store.tmp)
-            self.progress(f"reading {Path(part).name}", 1, 1)
+            self.con.execute("SET preserve_insertion_order = false")
+            self.progress(f"reading {name}", 1, 1)
             missing = [c for c in plan.columns if c not in loaded.columns]
             if missing:
                 raise ImportFailed(
                     f"{self.source}, key {query.key}: column(s) {', '.join(map(repr, missing))} "
                     f"not in {loaded.file} (columns: {', '.join(loaded.columns)})"
                 )
+            source_id = self._new_source(loaded.file)
             self._record_parse_rejects(loaded)
             self._check_unique(plan, loaded)
-            self._map_part(plan, loaded)
+            self._map_part(plan, loaded, source_id)
             self.con.execute(f"DROP TABLE {table}")
+
+    def _new_source(self, file: str) -> int:
+        row = self.con.execute(
+            "INSERT INTO sources SELECT nextval('source_ids'), ?, ?, ?, ? RETURNING source_id",
+            [self.run_id, self.meta.name, file, self.now],
+        ).fetchone()
+        assert row is not None
+        self.source_ids.append(int(row[0]))
+        return int(row[0])
 
     def _table(self, prefix: str) -> str:
         self.table_n += 1
@@ -181,12 +192,25 @@ class ImportRun:
             if not (row and row[0]):
                 self.slow_fams.add(fam)
 
-    def _map_part(self, plan: QueryPlan, loaded: LoadedSource) -> None:
+    def _slots_table(self, plan: QueryPlan) -> None:
+        rows = [
+            (s.slot, s.ent, s.schema, s.prop, s.cleaner, s.required, s.fam in self.slow_fams,
+             s.role)
+            for s in plan.slots
+        ]  # fmt: skip
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE __slots (slot SMALLINT, ent VARCHAR, schema VARCHAR, "
+            "prop VARCHAR, cleaner VARCHAR, required BOOLEAN, slow BOOLEAN, role VARCHAR)"
+        )
+        self.con.executemany("INSERT INTO __slots VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _map_part(self, plan: QueryPlan, loaded: LoadedSource, source_id: int) -> None:
         src = loaded.table
         last = self.con.execute(f"SELECT coalesce(max(__row), 0) FROM {src}").fetchone()
         total = int(last[0]) if last else 0
         label = Path(loaded.file).name
         record_sql = _record_sql(loaded.columns)
+        self._slots_table(plan)
         chunked = 0
         for lo in range(1, total + 1, self.chunk_rows):
             hi = lo + self.chunk_rows
@@ -198,68 +222,91 @@ class ImportRun:
             chunked += int(n[0]) if n else 0
             self._reject_keyless(plan, src, loaded.file, record_sql)
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE __staged AS SELECT *, {plan.fast_sql} AS fast "
-                "FROM (" + plan.stage_sql.replace("{chunk}", "__chunk") + ")"
+                "CREATE OR REPLACE TEMP TABLE __staged AS "
+                + plan.stage_sql.replace("{chunk}", "__chunk")
             )
             self._clean_new_values(plan)
             self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE __clean AS SELECT s.*, "
-                "CASE WHEN s.fast THEN s.raw ELSE c.value END AS value, c.reason "
-                "FROM __staged s LEFT JOIN __cache c ON NOT s.fast AND c.cleaner = s.cleaner "
-                "AND c.raw = s.raw"
+                "CREATE OR REPLACE TEMP TABLE __clean AS SELECT s.__row, s.slot, s.entity_id, "
+                "s.raw, c.value, c.reason FROM __staged s JOIN __slots l ON l.slot = s.slot "
+                "LEFT JOIN __cache c ON c.cleaner = l.cleaner AND c.raw = s.raw WHERE NOT s.fast"
             )
+            self.con.execute("DELETE FROM __staged WHERE NOT fast")
             self._reject_required(plan, src, loaded.file, record_sql)
-            self._write_values(loaded.file)
+            self._write_values(loaded.file, source_id)
+            if not self.prior:
+                self._write_edges(source_id)
             self.progress(f"mapping {label}", min(hi - 1, total), total)
         src_rows = self.con.execute(f"SELECT count(*) FROM {src}").fetchone()
         self.counts["rows_filtered"] += (int(src_rows[0]) if src_rows else 0) - chunked
-        for name in ("__chunk", "__staged", "__clean", "__bad"):
+        for name in ("__chunk", "__staged", "__clean", "__bad", "__slots"):
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def _reject_keyless(self, plan: QueryPlan, src: str, file: str, record_sql: str) -> None:
+        """Reject rows where no entity, or an entity with required values, has a key."""
         ids = ", ".join(plan.id_columns.values())
         keys = "; ".join(plan.key_descriptions.values())
-        reason = f"no entity could be identified: every key is empty ({keys})"
+        nobody = f"no entity could be identified: every key is empty ({keys})"
+        cases = [f"WHEN coalesce({ids}) IS NULL THEN {quote_str(nobody)}"]
+        for ent in sorted({r.ent for r in plan.required}):
+            reason = f"{ent}: every key is empty ({plan.key_descriptions[ent]})"
+            cases.append(f"WHEN {plan.id_columns[ent]} IS NULL THEN {quote_str(reason)}")
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE __bad AS SELECT __row, "
-            f"{quote_str(reason)} AS reason FROM __chunk WHERE coalesce({ids}) IS NULL"
+            "CREATE OR REPLACE TEMP TABLE __bad AS SELECT __row, reason FROM (SELECT __row, "
+            f"CASE {' '.join(cases)} END AS reason FROM __chunk) WHERE reason IS NOT NULL"
         )
-        self._insert_rejects(src, file, record_sql)
+        if self._insert_rejects(src, file, record_sql):
+            self.con.execute("DELETE FROM __chunk WHERE __row IN (SELECT __row FROM __bad)")
+
+    # Every staged value with its slot: already clean ones, then those cleaned via the cache.
+    _CLEANED = (
+        "(SELECT v.*, l.ent, l.schema, l.prop, l.required, l.slow, l.role FROM ("
+        "SELECT __row, slot, entity_id, raw, raw AS value, NULL::VARCHAR AS reason "
+        "FROM __staged UNION ALL SELECT __row, slot, entity_id, raw, value, reason "
+        "FROM __clean) v JOIN __slots l ON l.slot = v.slot)"
+    )
+    _FAILED = (
+        "(SELECT c.*, l.ent, l.schema, l.prop, l.required FROM __clean c "
+        "JOIN __slots l ON l.slot = c.slot WHERE c.value IS NULL)"
+    )
 
     def _reject_required(self, plan: QueryPlan, src: str, file: str, record_sql: str) -> None:
         if not plan.required:
-            self.con.execute("CREATE OR REPLACE TEMP TABLE __bad (__row BIGINT, reason VARCHAR)")
             return
-        sibling = (
-            "AND NOT EXISTS (SELECT 1 FROM __clean d WHERE d.__row = c.__row AND d.ent = c.ent "
-            "AND d.prop = c.prop AND d.value IS NOT NULL)"
-        )
         multi = any(r.multi for r in plan.required)
+        # A multi-valued required property is satisfied by any one valid value.
+        sibling = (
+            f"AND NOT EXISTS (SELECT 1 FROM {self._CLEANED} d WHERE d.__row = c.__row "
+            "AND d.ent = c.ent AND d.prop = c.prop AND d.value IS NOT NULL)"
+        )
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE __bad AS SELECT __row, string_agg(DISTINCT "
             "ent || '.' || prop || ': ' || CASE WHEN raw IS NULL THEN 'required value is empty' "
             "ELSE coalesce(reason, 'invalid value') || ' ' || to_json(raw)::VARCHAR END, '; ') "
-            f"AS reason FROM __clean c WHERE required AND value IS NULL {sibling if multi else ''} "
-            "GROUP BY __row"
+            f"AS reason FROM {self._FAILED} c WHERE required "
+            f"{sibling if multi else ''} GROUP BY __row"
         )
-        self._insert_rejects(src, file, record_sql)
-        self.con.execute("DELETE FROM __clean WHERE __row IN (SELECT __row FROM __bad)")
+        if self._insert_rejects(src, file, record_sql):
+            for name in ("__staged", "__clean"):
+                self.con.execute(f"DELETE FROM {name} WHERE __row IN (SELECT __row FROM __bad)")
 
-    def _insert_rejects(self, src: str, file: str, record_sql: str) -> None:
-        n = self.con.execute(
+    def _insert_rejects(self, src: str, file: str, record_sql: str) -> int:
+        row = self.con.execute(
             "INSERT INTO rejected_rows SELECT ?, ?, b.__row, "
             f"{record_sql}, b.reason FROM __bad b JOIN {src} s ON s.__row = b.__row",
             [self.run_id, file],
         ).fetchone()
-        self.counts["rows_rejected"] += int(n[0]) if n else 0
+        n = int(row[0]) if row else 0
+        self.counts["rows_rejected"] += n
+        return n
 
     def _clean_new_values(self, plan: QueryPlan) -> None:
         if not plan.cleaners:
             return
         new = self.con.execute(
-            "SELECT DISTINCT s.cleaner, s.raw FROM __staged s ANTI JOIN __cache c "
-            "ON c.cleaner = s.cleaner AND c.raw = s.raw "
-            "WHERE NOT s.fast AND s.raw IS NOT NULL"
+            "SELECT DISTINCT l.cleaner, s.raw FROM __staged s JOIN __slots l ON l.slot = s.slot "
+            "ANTI JOIN __cache c ON c.cleaner = l.cleaner AND c.raw = s.raw "
+            "WHERE NOT s.fast AND s.raw IS NOT NULL AND l.cleaner IS NOT NULL"
         ).to_arrow_table()
         if new.num_rows == 0:
             return
@@ -269,6 +316,7 @@ class ImportRun:
             new.column("cleaner").to_pylist(), new.column("raw").to_pylist(), strict=True
         ):
             by_cleaner.setdefault(cid, []).append(raw)
+        done = 0
         for cid, raws in by_cleaner.items():
             cleaner: Cleaner = cleaners[cid]
             values, reasons = clean_distinct(cleaner, raws)
@@ -283,27 +331,49 @@ class ImportRun:
             self.con.register("__cleaned", batch)
             self.con.execute("INSERT INTO __cache SELECT * FROM __cleaned")
             self.con.unregister("__cleaned")
+            done += len(raws)
+            self.progress("cleaning distinct values", done, new.num_rows)
 
-    def _write_values(self, file: str) -> None:
+    def _write_values(self, file: str, source_id: int) -> None:
         n = self.con.execute(
             "INSERT INTO dropped_values SELECT ?, ?, __row, ent, prop, raw, "
-            "coalesce(reason, 'invalid value') FROM __clean WHERE value IS NULL AND raw IS NOT NULL",
+            f"coalesce(reason, 'invalid value') FROM {self._FAILED} WHERE raw IS NOT NULL",
             [self.run_id, file],
         ).fetchone()
         self.counts["values_dropped"] += int(n[0]) if n else 0
-        slow = "[" + ", ".join(quote_str(f) for f in sorted(self.slow_fams)) + "]::VARCHAR[]"
-        original = "CASE WHEN raw IS DISTINCT FROM value THEN raw END"
+        original = "CASE WHEN raw <> value THEN raw END"
         n = self.con.execute(
-            f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, prop_type, "
-            f"value, {original}, ?, ?, ?, ?, __row, ?, ? FROM __clean "
-            f"WHERE value IS NOT NULL AND NOT list_contains({slow}, fam)",
-            [self.meta.name, self.run_id, self.run_id, file, self.now, self.now],
+            f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, value, "
+            f"{original}, $sid, __row FROM {self._CLEANED} WHERE value IS NOT NULL AND NOT slow",
+            {"sid": source_id},
         ).fetchone()
         self.counts["statements"] += int(n[0]) if n else 0
         self.con.execute(
-            "INSERT INTO __values SELECT fam, entity_id, schema, prop, prop_type, value, "
-            f"{original}, ?, __row FROM __clean WHERE value IS NOT NULL AND list_contains({slow}, fam)",
-            [file],
+            "INSERT INTO __values SELECT entity_id, schema, prop, value, "
+            f"min({{'s': $sid, 'r': __row, 'o': {original}}}) FROM {self._CLEANED} "
+            "WHERE value IS NOT NULL AND slow GROUP BY entity_id, schema, prop, value",
+            {"sid": source_id},
+        )
+
+    def _write_edges(self, source_id: int) -> None:
+        """Edges of entities written directly, from the values of each row."""
+        self.con.execute(
+            f"""INSERT INTO edges
+            WITH x AS (SELECT * FROM {self._CLEANED} WHERE role IS NOT NULL AND NOT slow
+                       AND value IS NOT NULL),
+            d AS (SELECT __row, ent, min(value) FILTER (WHERE role = 'start') AS s,
+                         max(value) FILTER (WHERE role = 'end') AS e
+                  FROM x WHERE role IN ('start', 'end') GROUP BY __row, ent),
+            r AS (SELECT a.value AS source, b.value AS target, a.entity_id, 'edge' AS kind,
+                         a.schema, NULL::VARCHAR AS prop, a.__row, a.ent
+                  FROM x a JOIN x b ON b.__row = a.__row AND b.ent = a.ent
+                  WHERE a.role = 'source' AND b.role = 'target'
+                  UNION ALL
+                  SELECT entity_id, value, entity_id, 'property', schema, prop, __row, ent
+                  FROM x WHERE role = 'link')
+            SELECT r.source, r.target, r.entity_id, r.kind, r.schema, r.prop, d.s, d.e, $sid
+            FROM r LEFT JOIN d ON d.__row = r.__row AND d.ent = r.ent""",
+            {"sid": source_id},
         )
 
     # -- FtM entities ---------------------------------------------------------------------
@@ -312,24 +382,23 @@ class ImportRun:
 
         table = self._table("src")
         loaded = load_ftm(self.con, self.store.model, path, table)
-        self.slow_fams.add("ftm")
+        source_id = self._new_source(loaded.file)
         self._record_parse_rejects(loaded)
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE __bad AS SELECT __row, reason FROM "
-            f"{table}__rejects"
+            f"CREATE OR REPLACE TEMP TABLE __bad AS SELECT __row, reason FROM {table}__rejects"
         )
         self._insert_rejects(table, loaded.file, "s.record")
-        self.con.execute(
+        n = self.con.execute(
             "INSERT INTO dropped_values SELECT ?, ?, __row, 'entity', prop, raw, reason "
             f"FROM {table}__dropped",
             [self.run_id, loaded.file],
-        )
-        dropped = self.con.execute(f"SELECT count(*) FROM {table}__dropped").fetchone()
-        self.counts["values_dropped"] += int(dropped[0]) if dropped else 0
+        ).fetchone()
+        self.counts["values_dropped"] += int(n[0]) if n else 0
         self.con.execute(
-            "INSERT INTO __values SELECT 'ftm', entity_id, schema, prop, prop_type, value, "
-            f"NULL, ?, __row FROM {table}__values",
-            [loaded.file],
+            "INSERT INTO __values SELECT entity_id, schema, prop, value, "
+            f"min({{'s': $sid, 'r': __row, 'o': NULL::VARCHAR}}) FROM {table}__values "
+            "GROUP BY entity_id, schema, prop, value",
+            {"sid": source_id},
         )
         for suffix in ("", "__rejects", "__dropped", "__values"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}{suffix}")
@@ -338,14 +407,14 @@ class ImportRun:
     def finish(self) -> Run:
         self.progress("writing statements", 0, 1)
         n = self.con.execute(
-            f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, prop_type, "
-            "value, first.o, ?, ?, ?, first.f, first.r, ?, ? FROM (SELECT entity_id, schema, "
-            "prop, any_value(prop_type) AS prop_type, value, min({'f': source_file, "
-            "'r': source_row, 'o': original_value}) AS first FROM __values "
-            "GROUP BY entity_id, schema, prop, value)",
-            [self.meta.name, self.run_id, self.run_id, self.now, self.now],
+            f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, value, "
+            "f.o, f.s, f.r FROM (SELECT entity_id, schema, prop, value, min(first) AS f "
+            "FROM __values GROUP BY entity_id, schema, prop, value)"
         ).fetchone()
         self.counts["statements"] += int(n[0]) if n else 0
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE __touched AS SELECT DISTINCT entity_id FROM __values"
+        )
         self.con.execute("DROP TABLE __values")
         new = self.counts["statements"]
         if self.prior:
@@ -356,9 +425,7 @@ class ImportRun:
         self._derive_edges()
         self.progress("deriving edges", 1, 1)
         ent = self.con.execute(
-            "SELECT count(DISTINCT entity_id) FROM statements WHERE last_run_id = ? "
-            "AND dataset = ?",
-            [self.run_id, self.meta.name],
+            f"SELECT count(DISTINCT entity_id) FROM statements WHERE {self._mine()}"
         ).fetchone()
         self.counts["entities"] = int(ent[0]) if ent else 0
         c = self.counts
@@ -379,19 +446,32 @@ class ImportRun:
 
         return self.store.run(Reader.system(), self.run_id)
 
+    def _ids(self, ids: list[int]) -> str:
+        return "[" + ", ".join(str(i) for i in ids) + "]::INTEGER[]"
+
+    def _mine(self) -> str:
+        """Statements written or seen again by this run."""
+        mine = self._ids(self.source_ids)
+        return f"(list_contains({mine}, source_id) OR list_contains({mine}, last_source_id))"
+
     def _fold_into_existing(self) -> int:
         """Merge this run's statements with identical earlier ones; return how many."""
+        earlier = self.con.execute(
+            "SELECT list(source_id) FROM sources WHERE dataset = ? AND run_id <> ?",
+            [self.meta.name, self.run_id],
+        ).fetchone()
+        old = self._ids(list(earlier[0] or []) if earlier else [])
+        new = self._ids(self.source_ids)
         self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE __dup AS SELECT n.rowid AS new_id, o.rowid AS old_id "
-            "FROM statements n JOIN statements o ON o.entity_id = n.entity_id "
-            "AND o.schema = n.schema AND o.prop = n.prop AND o.value = n.value "
-            "WHERE n.run_id = $run AND n.dataset = $ds AND o.dataset = $ds AND o.run_id <> $run",
-            {"run": self.run_id, "ds": self.meta.name},
+            "CREATE OR REPLACE TEMP TABLE __dup AS SELECT n.rowid AS new_id, o.rowid AS old_id, "
+            "n.source_id AS sid FROM (SELECT rowid, * FROM statements WHERE "
+            f"list_contains({new}, source_id)) n JOIN (SELECT rowid, * FROM statements WHERE "
+            f"list_contains({old}, source_id)) o ON o.entity_id = n.entity_id "
+            "AND o.schema = n.schema AND o.prop = n.prop AND o.value = n.value"
         )
         self.con.execute(
-            "UPDATE statements SET last_seen = ?, last_run_id = ? "
-            "WHERE rowid IN (SELECT old_id FROM __dup)",
-            [self.now, self.run_id],
+            "UPDATE statements SET last_source_id = d.sid FROM __dup d "
+            "WHERE statements.rowid = d.old_id"
         )
         n = self.con.execute(
             "DELETE FROM statements WHERE rowid IN (SELECT new_id FROM __dup)"
@@ -400,25 +480,26 @@ class ImportRun:
         return int(n[0]) if n else 0
 
     def _derive_edges(self) -> None:
-        params = {"run": self.run_id, "ds": self.meta.name}
+        """Edges of de-duplicated entities (and of every entity a re-run touched)."""
+        mine = self._mine()
         if self.prior:
             self.con.execute(
-                "CREATE OR REPLACE TEMP TABLE __touched AS SELECT DISTINCT entity_id "
-                "FROM statements WHERE last_run_id = $run AND dataset = $ds",
-                params,
+                f"INSERT INTO __touched SELECT DISTINCT entity_id FROM statements WHERE {mine}"
             )
+            earlier = self.con.execute(
+                "SELECT list(source_id) FROM sources WHERE dataset = ?", [self.meta.name]
+            ).fetchone()
+            every = self._ids(list(earlier[0] or []) if earlier else [])
             self.con.execute(
-                "DELETE FROM edges WHERE dataset = $ds AND entity_id IN "
-                "(SELECT entity_id FROM __touched)",
-                {"ds": self.meta.name},
-            )
-            scope = (
-                "dataset = $ds AND entity_id IN (SELECT entity_id FROM __touched)"
+                f"DELETE FROM edges WHERE list_contains({every}, source_id) AND entity_id IN "
+                "(SELECT entity_id FROM __touched)"
             )
         else:
-            scope = "dataset = $ds AND run_id = $run"
-        sql = "INSERT INTO edges " + derive_edges_sql(self.store.model, scope)
-        self.con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+            every = self._ids(self.source_ids)
+        scope = (
+            f"list_contains({every}, source_id) AND entity_id IN (SELECT entity_id FROM __touched)"
+        )
+        self.con.execute("INSERT INTO edges " + derive_edges_sql(self.store.model, scope))
         self.con.execute("DROP TABLE IF EXISTS __touched")
 
 

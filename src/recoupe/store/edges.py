@@ -16,34 +16,35 @@ from __future__ import annotations
 
 from followthemoney.model import Model
 
-from recoupe.mapping.compile import quote_str
-
-
-def _values(rows: list[tuple[str, ...]], names: str) -> str:
-    if not rows:
-        width = names.count(",") + 1
-        nulls = ", ".join(["NULL::VARCHAR"] * width)
-        return f"(SELECT * FROM (VALUES ({nulls})) v({names}) WHERE false)"
-    body = ", ".join("(" + ", ".join(quote_str(x) for x in row) + ")" for row in rows)
-    return f"(SELECT * FROM (VALUES {body}) v({names}))"
+from recoupe.sql import quote_str, values_table
 
 
 def derive_edges_sql(model: Model, scope: str) -> str:
     """``SELECT`` producing rows of the ``edges`` table for statements matching ``scope``."""
     endpoints: list[tuple[str, str, str]] = []
     temporal: list[tuple[str, str, str]] = []
+    links: list[tuple[str, str]] = []
     for schema in sorted(model.schemata.values(), key=lambda s: s.name):
         if schema.edge and schema.edge_source and schema.edge_target:
             endpoints.append((schema.name, schema.edge_source, schema.edge_target))
         temporal.extend((schema.name, p, "start") for p in schema.temporal_start)
         temporal.extend((schema.name, p, "end") for p in schema.temporal_end)
-    ends = [(s, sp) for s, sp, _ in endpoints] + [(s, tp) for s, _, tp in endpoints]
+        links.extend(
+            (schema.name, p.name)
+            for p in schema.properties.values()
+            if p.type.name == "entity" and not p.stub
+        )
+    ends = {(s, sp) for s, sp, _ in endpoints} | {(s, tp) for s, _, tp in endpoints}
+    prop_links = sorted(set(links) - ends)
+    names = sorted({p for _, p in links} | {p for _, p, _ in temporal})
+    wanted = ", ".join(quote_str(n) for n in names)
     return f"""
-    WITH s AS (SELECT entity_id, schema, prop, prop_type, value, dataset, run_id
-               FROM statements WHERE {scope}),
-    es AS {_values(endpoints, "schema, sp, tp")},
-    ep AS {_values(ends, "schema, prop")},
-    tp AS {_values(temporal, "schema, prop, role")},
+    WITH s AS (SELECT st.entity_id, st.schema, st.prop, st.value, source_id, f.dataset
+               FROM statements st JOIN sources f USING (source_id)
+               WHERE {scope} AND st.prop IN ({wanted})),
+    es AS {values_table(endpoints, "schema, sp, tp")},
+    pl AS {values_table(prop_links, "schema, prop")},
+    tp AS {values_table(temporal, "schema, prop, role")},
     d AS (SELECT s.entity_id, s.dataset,
                  min(s.value) FILTER (WHERE tp.role = 'start') AS start_date,
                  max(s.value) FILTER (WHERE tp.role = 'end') AS end_date
@@ -53,16 +54,15 @@ def derive_edges_sql(model: Model, scope: str) -> str:
     tgt AS (SELECT s.* FROM s JOIN es ON es.schema = s.schema AND es.tp = s.prop),
     r AS (
         SELECT src.value AS source, tgt.value AS target, src.entity_id, 'edge' AS kind,
-               src.schema, NULL::VARCHAR AS prop, src.dataset, src.run_id
+               src.schema, NULL::VARCHAR AS prop, src.dataset, src.source_id
         FROM src JOIN tgt ON tgt.entity_id = src.entity_id AND tgt.schema = src.schema
                           AND tgt.dataset = src.dataset
         UNION ALL
         SELECT s.entity_id, s.value, s.entity_id, 'property', s.schema, s.prop, s.dataset,
-               s.run_id
-        FROM s ANTI JOIN ep ON ep.schema = s.schema AND ep.prop = s.prop
-        WHERE s.prop_type = 'entity'
+               s.source_id
+        FROM s JOIN pl ON pl.schema = s.schema AND pl.prop = s.prop
     )
     SELECT r.source, r.target, r.entity_id, r.kind, r.schema, r.prop, d.start_date,
-           d.end_date, r.dataset, r.run_id
+           d.end_date, r.source_id
     FROM r LEFT JOIN d ON d.entity_id = r.entity_id AND d.dataset = r.dataset
     """

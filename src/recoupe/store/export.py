@@ -12,8 +12,7 @@ from pathlib import Path
 import duckdb
 from followthemoney.model import Model
 
-from recoupe.mapping.compile import quote_str
-from recoupe.store.edges import _values
+from recoupe.sql import quote_str, values_table
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -22,17 +21,16 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def write_ftm(con: duckdb.DuckDBPyConnection, entities_sql: str, out: Path) -> int:
-    con.execute(f"COPY ({entities_sql}) TO {quote_str(str(out))} (FORMAT json)")
-    return _count(con, f"SELECT * FROM read_json({quote_str(str(out))}, format='newline_delimited', columns={{'id': 'VARCHAR'}})")
+    row = con.execute(f"COPY ({entities_sql}) TO {quote_str(str(out))} (FORMAT json)").fetchone()
+    return int(row[0]) if row else 0
 
 
 def write_statements_csv(con: duckdb.DuckDBPyConnection, scope: str, out: Path) -> int:
     sql = (
-        "SELECT entity_id, schema, prop, prop_type, value, coalesce(original_value, value) "
-        "AS original_value, dataset, run_id, last_run_id, source_file, source_row, "
-        "strftime(first_seen, '%Y-%m-%dT%H:%M:%S') AS first_seen, "
+        "SELECT entity_id, schema, prop, value, original_value, dataset, run_id, last_run_id, "
+        "source_file, source_row, strftime(first_seen, '%Y-%m-%dT%H:%M:%S') AS first_seen, "
         "strftime(last_seen, '%Y-%m-%dT%H:%M:%S') AS last_seen "
-        f"FROM statements WHERE {scope} ORDER BY dataset, entity_id, prop, value"
+        f"FROM statement_provenance WHERE {scope} ORDER BY dataset, entity_id, prop, value"
     )
     con.execute(f"COPY ({sql}) TO {quote_str(str(out))} (FORMAT csv, HEADER true)")
     return _count(con, f"SELECT 1 FROM statements WHERE {scope}")
@@ -52,7 +50,7 @@ def write_gexf(con: duckdb.DuckDBPyConnection, model: Model, scope: str, out: Pa
         for schema in model.schemata.values()
         for rank, prop in enumerate(schema.caption or ["name"])
     ]
-    cap = _values(captions, "schema, prop, rank")
+    cap = values_table(captions, "schema, prop, rank")
     nodes_sql = f"""
         WITH e AS (SELECT source AS id FROM edges WHERE {scope}
                    UNION SELECT target FROM edges WHERE {scope}),
@@ -61,15 +59,15 @@ def write_gexf(con: duckdb.DuckDBPyConnection, model: Model, scope: str, out: Pa
               WHERE {scope} GROUP BY s.entity_id),
         k AS (SELECT entity_id, any_value(schema) AS sc FROM statements
               WHERE {scope} AND prop = 'id' GROUP BY entity_id)
-        SELECT '    <node id="' || {_xml('e.id')} || '" label="' ||
-               {_xml('coalesce(c.label, e.id)')} || '"><attvalues><attvalue for="schema" value="'
+        SELECT '    <node id="' || {_xml("e.id")} || '" label="' ||
+               {_xml("coalesce(c.label, e.id)")} || '"><attvalues><attvalue for="schema" value="'
                || {_xml("coalesce(c.sc, k.sc, '')")} || '"/></attvalues></node>'
         FROM e LEFT JOIN c ON c.entity_id = e.id LEFT JOIN k ON k.entity_id = e.id ORDER BY e.id
     """
     edges_sql = f"""
         SELECT '    <edge id="' || row_number() OVER (ORDER BY source, target, entity_id) ||
-               '" source="' || {_xml('source')} || '" target="' || {_xml('target')} ||
-               '" label="' || {_xml('coalesce(prop, schema)')} || '"/>'
+               '" source="' || {_xml("source")} || '" target="' || {_xml("target")} ||
+               '" label="' || {_xml("coalesce(prop, schema)")} || '"/>'
         FROM edges WHERE {scope} ORDER BY source, target, entity_id
     """
     n = 0
@@ -77,7 +75,7 @@ def write_gexf(con: duckdb.DuckDBPyConnection, model: Model, scope: str, out: Pa
         fh.write(
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             '<gexf xmlns="http://gexf.net/1.3" version="1.3">\n'
-            '  <meta><creator>Recoupe</creator></meta>\n'
+            "  <meta><creator>Recoupe</creator></meta>\n"
             '  <graph defaultedgetype="directed">\n'
             '  <attributes class="node"><attribute id="schema" title="schema" type="string"/>'
             "</attributes>\n  <nodes>\n"

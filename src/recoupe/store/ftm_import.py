@@ -14,9 +14,8 @@ import duckdb
 from followthemoney.model import Model
 
 from recoupe.errors import SourceError
-from recoupe.mapping.compile import quote_str
 from recoupe.sources.readers import LoadedSource, check_utf8
-from recoupe.store.edges import _values
+from recoupe.sql import quote_str, values_table
 
 
 def load_ftm(con: duckdb.DuckDBPyConnection, model: Model, path: Path, table: str) -> LoadedSource:
@@ -48,7 +47,7 @@ def load_ftm(con: duckdb.DuckDBPyConnection, model: Model, path: Path, table: st
         )
     except duckdb.Error as exc:
         raise SourceError(f"cannot read: {str(exc).splitlines()[0]}", path=str(path)) from exc
-    known = _values(schemata, "name")
+    known = values_table(schemata, "name")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table}__rejects AS "
         f"SELECT __row, 'not valid JSON' AS reason FROM {table} WHERE NOT ok "
@@ -67,7 +66,7 @@ def load_ftm(con: duckdb.DuckDBPyConnection, model: Model, path: Path, table: st
         f"unnest(map_entries(coalesce(p.props, MAP {{}}))) AS e FROM {table}__parsed p "
         f"ANTI JOIN {table}__rejects r ON r.__row = p.__row"
     )
-    known_props = _values(props, "schema, prop, prop_type")
+    known_props = values_table(props, "schema, prop, prop_type")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table}__dropped AS "
         f"SELECT __row, e.key AS prop, coalesce(to_json(e.value)::VARCHAR, 'null') AS raw, "

@@ -1,0 +1,95 @@
+"""The demo: generate a scenario, ingest every mapping, and say what to try next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from recoupe.config import Settings
+from recoupe.security.reader import Reader
+from recoupe.services.ingest import ingest_mapping
+from recoupe.services.workspace import open_workspace
+from recoupe.store.base import Progress, Run
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    workspace: Path
+    scenario: Path
+    runs: list[Run]
+    counts: dict[str, int]
+    examples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workspace": str(self.workspace),
+            "scenario": str(self.scenario),
+            "runs": [r.summary() for r in self.runs],
+            "counts": self.counts,
+            "examples": self.examples,
+        }
+
+    def text(self) -> str:
+        lines = [
+            f"Demo workspace: {self.workspace}",
+            f"Scenario (CSV sources, mappings, truth.json): {self.scenario}",
+            "",
+            f"{'dataset':<18}{'read':>10}{'loaded':>10}{'rejected':>10}{'statements':>12}  run",
+        ]
+        for run in self.runs:
+            lines.append(
+                f"{run.dataset:<18}{run.rows_read:>10,}{run.rows_loaded:>10,}"
+                f"{run.rows_rejected:>10,}{run.statements:>12,}  {run.run_id}"
+            )
+        c = self.counts
+        lines += [
+            "",
+            f"In all: {c['entities']:,} entities, {c['statements']:,} statements, "
+            f"{c['edges']:,} edges.",
+            "",
+            "Try:",
+            *[f"  {example}" for example in self.examples],
+        ]
+        return "\n".join(lines)
+
+
+def run_demo(
+    settings: Settings,
+    scale: int = 20_000,
+    out: Path | None = None,
+    progress: Progress | None = None,
+) -> DemoReport:
+    """Generate the scenario at ``scale`` and ingest it into the configured workspace."""
+    from recoupe.scenario import generate
+
+    scenario = out or settings.workspace / "scenario"
+    summary = generate(scenario, scale=scale, progress=progress)
+    reader = Reader.system()
+    runs: list[Run] = []
+    with open_workspace(settings, create=True) as store:
+        for mapping in summary.mappings:
+            runs.append(ingest_mapping(store, Path(mapping), progress=progress))
+        counts = store.counts(reader)
+        sample = store.con.execute(
+            "SELECT entity_id FROM statements WHERE schema = 'Person' AND prop = 'name' "
+            "ORDER BY entity_id LIMIT 1"
+        ).fetchone()
+    ws = f"--workspace {settings.workspace}"
+    rejected = next((r for r in runs if r.rows_rejected), runs[0])
+    examples = [
+        f"recoupe {ws} datasets",
+        f"recoupe {ws} runs",
+        f"recoupe {ws} rejected {rejected.run_id}",
+        f"recoupe {ws} ontology PhoneCall",
+        f"recoupe {ws} export --format gexf --out links.gexf",
+    ]
+    if sample is not None:
+        examples.insert(3, f"recoupe {ws} entity {sample[0]}")
+    return DemoReport(
+        workspace=settings.workspace.resolve(),
+        scenario=scenario.resolve(),
+        runs=runs,
+        counts=counts,
+        examples=examples,
+    )
