@@ -17,7 +17,7 @@ import click
 
 from recoupe import __version__
 from recoupe.config import Settings
-from recoupe.errors import ConfigError, MappingError, NotFound, RecoupeError
+from recoupe.errors import ConfigError, MappingError, NotFound, OntologyError, RecoupeError
 from recoupe.security.reader import Reader
 from recoupe.services import ingest as ingest_service
 from recoupe.services.workspace import open_workspace
@@ -111,7 +111,7 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (ConfigError, MappingError, NotFound) as exc:
+    except (ConfigError, MappingError, NotFound, OntologyError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except RecoupeError as exc:

@@ -11,7 +11,7 @@ from recoupe.cli import cli
 
 
 def _command_doc(name: str, command: click.Command, parent: click.Context | None) -> list[str]:
-    ctx = click.Context(command, info_name=name, parent=parent)
+    ctx = command.make_context(name, [], parent=parent, resilient_parsing=True)
     lines = [f"## `recoupe {name}`" if name != "recoupe" else "## `recoupe`", ""]
     help_text = (command.help or "").strip()
     if help_text:
@@ -34,7 +34,7 @@ def _command_doc(name: str, command: click.Command, parent: click.Context | None
 
 
 def render() -> str:
-    root = click.Context(cli, info_name="recoupe")
+    root = cli.make_context("recoupe", [], resilient_parsing=True)
     lines = [
         "# Command-line reference",
         "",
