@@ -163,3 +163,18 @@ def test_gexf_is_valid_xml(telecom: DuckDBStore, tmp_path: Path) -> None:
     assert len(edges) == 6
     labels = {n.get("label") for n in nodes}
     assert "+33612345678" in labels and "CELL-1" in labels
+
+
+def test_mapping_can_read_ftm_entity_files(store: DuckDBStore, tmp_path: Path) -> None:
+    lines = [
+        '{"id": "a", "schema": "Person", "properties": {"name": ["Ana"]}}',
+        '{"id": "b", "schema": "Company", "properties": {"name": ["ACME"]}}',
+    ]
+    write(tmp_path / "e.ftm.json", "\n".join(lines) + "\n")
+    mapping = write(
+        tmp_path / "m.yml", "aleph:\n  queries:\n    - source: {path: e.ftm.json, format: ftm}\n"
+    )
+    run = ingest_mapping(store, mapping)
+    assert (run.rows_read, run.rows_loaded, run.entities) == (2, 2, 2)
+    ana = store.entity(Reader.system(), "a")
+    assert ana is not None and ana.properties() == {"name": ["Ana"]}

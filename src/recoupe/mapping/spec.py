@@ -25,7 +25,7 @@ from followthemoney.schema import Schema
 
 from recoupe.errors import MappingError
 
-FORMATS = ("csv", "tsv", "jsonl", "json", "excel", "parquet", "sql")
+FORMATS = ("csv", "tsv", "jsonl", "json", "excel", "parquet", "ftm", "sql")
 EXTENSIONS = {
     ".csv": "csv",
     ".txt": "csv",
@@ -284,6 +284,12 @@ class _Parser:
         if "joins" in doc:
             raise self.fail(f"{key}.joins", "SQL joins are not supported; use `sql:` instead")
         source = self.source(doc, key)
+        if source.format == "ftm":
+            if "entities" in doc:
+                raise self.fail(
+                    f"{key}.entities", "FtM entity files carry their entities: remove `entities:`"
+                )
+            return QuerySpec(key=key, source=source, entities=())
         raw_entities = self.dict_at(doc.get("entities"), f"{key}.entities")
         if not raw_entities:
             raise self.fail(f"{key}.entities", "no entities defined")

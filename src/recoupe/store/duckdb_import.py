@@ -123,6 +123,8 @@ class ImportRun:
     def plan_families(self, queries: tuple[QuerySpec, ...]) -> None:
         """Count where each id family appears: shared families need de-duplication."""
         for query in queries:
+            if query.source.format == "ftm":
+                continue
             plan = compile_query(query, self.store.model)
             parts = len(list(iter_parts(query.source)))
             for ent, fam in plan.families.items():
@@ -134,6 +136,10 @@ class ImportRun:
                 self.slow_fams.add(ent_fam)
 
     def add_query(self, query: QuerySpec) -> None:
+        if query.source.format == "ftm":
+            for part in query.source.paths:
+                self.add_ftm(Path(part))
+            return
         plan = compile_query(query, self.store.model)
         if not self.fam_parts:
             self.plan_families((query,))
