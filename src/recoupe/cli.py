@@ -377,6 +377,19 @@ def summary_dict(summary: Any) -> dict[str, Any]:
     return dict(summary)
 
 
+def _invoked_as() -> str:
+    """How the user ran this program, so printed examples can be pasted as they are."""
+    import shutil
+
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "recoupe" and shutil.which("recoupe") != str(argv0.resolve()):
+        try:
+            return str(argv0.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(argv0)
+    return "recoupe"
+
+
 @cli.command()
 @click.option("--scale", default=20_000, show_default=True, type=click.IntRange(1_000))
 @click.option(
@@ -393,7 +406,7 @@ def demo(ctx: click.Context, scale: int, out: Path | None, as_json: bool) -> Non
 
     settings = settings_of(ctx)
     with progress_bar(not as_json) as progress:
-        report = run_demo(settings, scale=scale, out=out, progress=progress)
+        report = run_demo(settings, scale=scale, out=out, progress=progress, command=_invoked_as())
     emit(report.to_dict(), as_json, lambda: click.echo(report.text()))
 
 

@@ -59,6 +59,7 @@ def run_demo(
     scale: int = 20_000,
     out: Path | None = None,
     progress: Progress | None = None,
+    command: str = "recoupe",
 ) -> DemoReport:
     """Generate the scenario at ``scale`` and ingest it into the configured workspace."""
     from recoupe.scenario import generate
@@ -76,16 +77,17 @@ def run_demo(
             "ORDER BY entity_id LIMIT 1"
         ).fetchone()
     ws = f"--workspace {settings.workspace}"
+    recoupe = command
     rejected = next((r for r in runs if r.rows_rejected), runs[0])
     examples = [
-        f"recoupe {ws} datasets",
-        f"recoupe {ws} runs",
-        f"recoupe {ws} rejected {rejected.run_id}",
-        f"recoupe {ws} ontology PhoneCall",
-        f"recoupe {ws} export --format gexf --out links.gexf",
+        f"{recoupe} {ws} datasets",
+        f"{recoupe} {ws} runs",
+        f"{recoupe} {ws} rejected {rejected.run_id}",
+        f"{recoupe} {ws} ontology PhoneCall",
+        f"{recoupe} {ws} export --format gexf --out links.gexf",
     ]
     if sample is not None:
-        examples.insert(3, f"recoupe {ws} entity {sample[0]}")
+        examples.insert(3, f"{recoupe} {ws} entity {sample[0]}")
     return DemoReport(
         workspace=settings.workspace.resolve(),
         scenario=scenario.resolve(),
