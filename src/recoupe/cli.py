@@ -65,7 +65,7 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
 
     columns = (
         TextColumn("{task.description:<28}"),
-        BarColumn(),
+        BarColumn(bar_width=24),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
@@ -82,7 +82,8 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=max(total, 1))
             speed = bar.tasks[task].speed
             if speed and total > 1:
-                bar.update(task, rate=f"{speed:,.0f} rows/s")
+                unit = "values" if stage.startswith("cleaning") else "rows"
+                bar.update(task, rate=f"{speed:,.0f} {unit}/s")
 
         yield update
 

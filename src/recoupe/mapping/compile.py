@@ -94,6 +94,9 @@ class QueryPlan:
     id_columns: dict[str, str]
     id_exprs: dict[str, str]
     key_descriptions: dict[str, str]
+    edge_sql: dict[str, str]
+    """Per entity: ``SELECT`` of its edges from ``{chunk}`` and ``{values}``; entities
+    whose edges cannot be read row by row (multi-valued links) are absent."""
 
     @property
     def required(self) -> tuple[Slot, ...]:
@@ -192,6 +195,7 @@ def compile_query(spec: QuerySpec, model: Model, dialect: str = "duckdb") -> Que
     slots: list[Slot] = []
     multi_valued: set[str] = set()
     selects: list[str] = []
+    exprs: dict[int, str | None] = {}
     for entity in spec.entities:
         schema = model.get(entity.schema)
         assert schema is not None
@@ -225,6 +229,7 @@ def compile_query(spec: QuerySpec, model: Model, dialect: str = "duckdb") -> Que
                 _describe(entity, pspec), _role(schema, prop.name, prop.type.name),
             )  # fmt: skip
             slots.append(slot)
+            exprs[slot.slot] = None if multi else raw
             fast = "true"
             if cleaner is not None:
                 cleaners[cleaner.id] = cleaner
@@ -235,6 +240,11 @@ def compile_query(spec: QuerySpec, model: Model, dialect: str = "duckdb") -> Que
                 f"coalesce({fast}, false) AS fast FROM (SELECT __row, {id_col} AS entity_id, "
                 f"{raw} AS raw FROM {{chunk}} WHERE {id_col} IS NOT NULL) WHERE {keep}"
             )
+    edge_sql = {
+        e.name: sql
+        for e in spec.entities
+        if (sql := _edges_sql(model, e, ids[e.name], [s for s in slots if s.ent == e.name], exprs))
+    }
     return QueryPlan(
         key=spec.key,
         columns=columns,
@@ -247,6 +257,63 @@ def compile_query(spec: QuerySpec, model: Model, dialect: str = "duckdb") -> Que
         id_columns=ids,
         id_exprs={e.name: _key_expr(e) for e in spec.entities},
         key_descriptions={e.name: _describe_keys(e) for e in spec.entities},
+        edge_sql=edge_sql,
+    )
+
+
+def _edges_sql(
+    model: Model, entity: EntitySpec, id_col: str, slots: list[Slot], exprs: dict[int, str | None]
+) -> str | None:
+    """The edges one entity mapping makes in a row, read from the chunk's columns.
+
+    Returns ``""`` for an entity with no links, ``None`` when a link is multi-valued (its
+    edges are derived from the statements instead).
+    """
+    links = [s for s in slots if s.role in ("source", "target", "link")]
+    if not links:
+        return ""
+    if any(exprs[s.slot] is None for s in links):
+        return None
+    schema = model.get(entity.schema)
+    assert schema is not None
+    starts = [s.slot for s in slots if s.role == "start"]
+    ends = [s.slot for s in slots if s.role == "end"]
+    dates = "NULL::VARCHAR AS start_date, NULL::VARCHAR AS end_date"
+    join = ""
+    if starts or ends:
+        wanted = ", ".join(str(n) for n in starts + ends)
+        in_start = ", ".join(str(n) for n in starts) or "-1"
+        in_end = ", ".join(str(n) for n in ends) or "-1"
+        join = (
+            f" LEFT JOIN (SELECT __row, min(value) FILTER (WHERE slot IN ({in_start})) AS s, "
+            f"max(value) FILTER (WHERE slot IN ({in_end})) AS e FROM {{values}} "
+            f"WHERE slot IN ({wanted}) GROUP BY __row) d ON d.__row = c.__row"
+        )
+        dates = "d.s AS start_date, d.e AS end_date"
+    rows: list[str] = []
+    by_role = {s.role: s for s in links if s.role in ("source", "target")}
+    if "source" in by_role and "target" in by_role:
+        src, tgt = exprs[by_role["source"].slot], exprs[by_role["target"].slot]
+        rows.append(
+            f"SELECT {src} AS source, {tgt} AS target, {id_col} AS entity_id, 'edge' AS kind, "
+            f"{quote_str(schema.name)} AS schema, NULL::VARCHAR AS prop, __row FROM {{chunk}} "
+            f"WHERE {id_col} IS NOT NULL AND {src} IS NOT NULL AND {tgt} IS NOT NULL"
+        )
+    for link in links:
+        if link.role != "link":
+            continue
+        target = exprs[link.slot]
+        rows.append(
+            f"SELECT {id_col}, {target}, {id_col}, 'property', {quote_str(schema.name)}, "
+            f"{quote_str(link.prop)}, __row FROM {{chunk}} "
+            f"WHERE {id_col} IS NOT NULL AND {target} IS NOT NULL"
+        )
+    if not rows:
+        return None
+    union = " UNION ALL ".join(rows)
+    return (
+        f"SELECT c.source, c.target, c.entity_id, c.kind, c.schema, c.prop, {dates} "
+        f"FROM ({union}) c{join}"
     )
 
 

@@ -92,6 +92,7 @@ class ImportRun:
             "CREATE OR REPLACE TEMP TABLE __cache (cleaner VARCHAR, raw VARCHAR, "
             "value VARCHAR, reason VARCHAR)"
         )
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __touched (entity_id VARCHAR)")
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE __values (entity_id VARCHAR, schema VARCHAR, "
             "prop VARCHAR, value VARCHAR, first STRUCT(s INTEGER, r BIGINT, o VARCHAR))"
@@ -241,7 +242,7 @@ class ImportRun:
             self._reject_required(plan, src, loaded.file, record_sql)
             self._write_values(loaded.file, source_id)
             if not self.prior:
-                self._write_edges(source_id)
+                self._write_edges(plan, source_id)
             self.progress(f"mapping {label}", min(hi - 1, total), total)
         src_rows = self.con.execute(f"SELECT count(*) FROM {src}").fetchone()
         self.counts["rows_filtered"] += (int(src_rows[0]) if src_rows else 0) - chunked
@@ -293,7 +294,7 @@ class ImportRun:
             f"{sibling if multi else ''} GROUP BY __row"
         )
         if self._insert_rejects(src, file, record_sql):
-            for name in ("__staged", "__clean"):
+            for name in ("__staged", "__clean", "__chunk"):
                 self.con.execute(f"DELETE FROM {name} WHERE __row IN (SELECT __row FROM __bad)")
 
     def _insert_rejects(self, src: str, file: str, record_sql: str) -> int:
@@ -361,26 +362,30 @@ class ImportRun:
             {"sid": source_id},
         )
 
-    def _write_edges(self, source_id: int) -> None:
-        """Edges of entities written directly, from the values of each row."""
-        self.con.execute(
-            f"""INSERT INTO edges
-            WITH x AS (SELECT * FROM {self._CLEANED} WHERE role IS NOT NULL AND NOT slow
-                       AND value IS NOT NULL),
-            d AS (SELECT __row, ent, min(value) FILTER (WHERE role = 'start') AS s,
-                         max(value) FILTER (WHERE role = 'end') AS e
-                  FROM x WHERE role IN ('start', 'end') GROUP BY __row, ent),
-            r AS (SELECT a.value AS source, b.value AS target, a.entity_id, 'edge' AS kind,
-                         a.schema, NULL::VARCHAR AS prop, a.__row, a.ent
-                  FROM x a JOIN x b ON b.__row = a.__row AND b.ent = a.ent
-                  WHERE a.role = 'source' AND b.role = 'target'
-                  UNION ALL
-                  SELECT entity_id, value, entity_id, 'property', schema, prop, __row, ent
-                  FROM x WHERE role = 'link')
-            SELECT r.source, r.target, r.entity_id, r.kind, r.schema, r.prop, d.s, d.e, $sid
-            FROM r LEFT JOIN d ON d.__row = r.__row AND d.ent = r.ent""",
-            {"sid": source_id},
+    def _write_edges(self, plan: QueryPlan, source_id: int) -> None:
+        """Edges of entities written directly, read from each row's entity ids."""
+        selects: list[str] = []
+        for ent, fam in plan.families.items():
+            if fam in self.slow_fams:
+                continue
+            sql = plan.edge_sql.get(ent)
+            if sql is None:  # links with several values: derived from statements at the end
+                self.con.execute(
+                    f"INSERT INTO __touched SELECT {plan.id_columns[ent]} FROM __chunk "
+                    f"WHERE {plan.id_columns[ent]} IS NOT NULL"
+                )
+            elif sql:
+                selects.append(sql)
+        if not selects:
+            return
+        values = (
+            "(SELECT __row, slot, raw AS value FROM __staged UNION ALL "
+            "SELECT __row, slot, value FROM __clean WHERE value IS NOT NULL)"
         )
+        union = " UNION ALL ".join(
+            sql.replace("{chunk}", "__chunk").replace("{values}", values) for sql in selects
+        )
+        self.con.execute(f"INSERT INTO edges SELECT *, $sid FROM ({union})", {"sid": source_id})
 
     # -- FtM entities ---------------------------------------------------------------------
     def add_ftm(self, path: Path) -> None:
@@ -418,9 +423,7 @@ class ImportRun:
             "FROM __values GROUP BY entity_id, schema, prop, value)"
         ).fetchone()
         self.counts["statements"] += int(n[0]) if n else 0
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE __touched AS SELECT DISTINCT entity_id FROM __values"
-        )
+        self.con.execute("INSERT INTO __touched SELECT DISTINCT entity_id FROM __values")
         self.con.execute("DROP TABLE __values")
         new = self.counts["statements"]
         if self.prior:
