@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from recoupe.errors import ImportFailed, MappingError, SourceError
+from recoupe.mapping.compile import QueryPlan
 from recoupe.mapping.spec import load_mapping
 from recoupe.security.reader import Reader
 from recoupe.services.ingest import ingest_mapping
@@ -147,11 +148,13 @@ def test_failure_midway_leaves_the_store_as_it_was(
     calls = {"n": 0}
     original = duckdb_import.ImportRun._write_values
 
-    def failing(self: duckdb_import.ImportRun, file: str, source_id: int) -> None:
+    def failing(
+        self: duckdb_import.ImportRun, plan: QueryPlan, file: str, source_id: int
+    ) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk unplugged")
-        original(self, file, source_id)
+        original(self, plan, file, source_id)
 
     monkeypatch.setattr(duckdb_import, "CHUNK_ROWS", 500)
     monkeypatch.setattr(duckdb_import.ImportRun, "_write_values", failing)
@@ -185,9 +188,9 @@ def test_killed_process_leaves_the_store_as_it_was(tmp_path: Path, reader: Reade
         duckdb_import.CHUNK_ROWS = 1000
         original = duckdb_import.ImportRun._write_values
         count = 0
-        def write_then_die(self, file, source_id):
+        def write_then_die(self, plan, file, source_id):
             global count
-            original(self, file, source_id)
+            original(self, plan, file, source_id)
             count += 1
             if count == 2:
                 os.kill(os.getpid(), signal.SIGKILL)

@@ -23,16 +23,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from recoupe.errors import ImportFailed, RecoupeError
-from recoupe.mapping.clean import Cleaner, clean_distinct
 from recoupe.mapping.compile import QueryPlan, compile_query
 from recoupe.mapping.spec import DatasetMeta, QuerySpec
 from recoupe.sources.readers import LoadedSource, iter_parts, load_part
-from recoupe.sql import quote_ident, quote_str
+from recoupe.sql import quote_str
 from recoupe.store.base import Progress, Run
 from recoupe.store.edges import derive_edges_sql
+from recoupe.store.staging import clean_new_values, record_sql, slot_values
 
 if TYPE_CHECKING:
     from recoupe.store.duckdb import DuckDBStore
@@ -70,7 +69,6 @@ class ImportRun:
         self.counts: Counter[str] = Counter()
         self.fam_parts: Counter[str] = Counter()
         self.slow_fams: set[str] = set()
-        self.fam_entities: dict[str, int] = {}
         self.prior = False
         self.table_n = 0
         self.source_ids: list[int] = []
@@ -216,7 +214,7 @@ class ImportRun:
         last = self.con.execute(f"SELECT coalesce(max(__row), 0) FROM {src}").fetchone()
         total = int(last[0]) if last else 0
         label = Path(loaded.file).name
-        record_sql = _record_sql(loaded.columns)
+        record = record_sql(loaded.columns)
         self._slots_table(plan)
         chunked = 0
         for lo in range(1, total + 1, self.chunk_rows):
@@ -227,7 +225,7 @@ class ImportRun:
             )
             n = self.con.execute("SELECT count(*) FROM __chunk").fetchone()
             chunked += int(n[0]) if n else 0
-            self._reject_keyless(plan, src, loaded.file, record_sql)
+            self._reject_keyless(plan, src, loaded.file, record)
             self.con.execute(
                 "CREATE OR REPLACE TEMP TABLE __staged AS "
                 + plan.stage_sql.replace("{chunk}", "__chunk")
@@ -239,8 +237,8 @@ class ImportRun:
                 "LEFT JOIN __cache c ON c.cleaner = l.cleaner AND c.raw = s.raw WHERE NOT s.fast"
             )
             self.con.execute("DELETE FROM __staged WHERE NOT fast")
-            self._reject_required(plan, src, loaded.file, record_sql)
-            self._write_values(loaded.file, source_id)
+            self._reject_required(plan, src, loaded.file, record)
+            self._write_values(plan, loaded.file, source_id)
             if not self.prior:
                 self._write_edges(plan, source_id)
             self.progress(f"mapping {label}", min(hi - 1, total), total)
@@ -308,59 +306,31 @@ class ImportRun:
         return n
 
     def _clean_new_values(self, plan: QueryPlan) -> None:
-        if not plan.cleaners:
-            return
-        new = self.con.execute(
-            "SELECT DISTINCT l.cleaner, s.raw FROM __staged s JOIN __slots l ON l.slot = s.slot "
-            "ANTI JOIN __cache c ON c.cleaner = l.cleaner AND c.raw = s.raw "
-            "WHERE NOT s.fast AND s.raw IS NOT NULL AND l.cleaner IS NOT NULL"
-        ).to_arrow_table()
-        if new.num_rows == 0:
-            return
-        cleaners = {c.id: c for c in plan.cleaners}
-        by_cleaner: dict[str, list[str]] = {}
-        for cid, raw in zip(
-            new.column("cleaner").to_pylist(), new.column("raw").to_pylist(), strict=True
-        ):
-            by_cleaner.setdefault(cid, []).append(raw)
-        done = 0
-        for cid, raws in by_cleaner.items():
-            cleaner: Cleaner = cleaners[cid]
-            values, reasons = clean_distinct(cleaner, raws)
-            batch = pa.table(
-                {
-                    "cleaner": pa.array([cid] * len(raws), pa.string()),
-                    "raw": pa.array(raws, pa.string()),
-                    "value": pa.array(values, pa.string()),
-                    "reason": pa.array([r or None for r in reasons], pa.string()),
-                }
-            )
-            self.con.register("__cleaned", batch)
-            self.con.execute("INSERT INTO __cache SELECT * FROM __cleaned")
-            self.con.unregister("__cleaned")
-            done += len(raws)
-            self.progress("cleaning distinct values", done, new.num_rows)
+        clean_new_values(self.con, plan, self.progress)
 
-    def _write_values(self, file: str, source_id: int) -> None:
+    def _write_values(self, plan: QueryPlan, file: str, source_id: int) -> None:
         n = self.con.execute(
             "INSERT INTO dropped_values SELECT ?, ?, __row, ent, prop, raw, "
             f"coalesce(reason, 'invalid value') FROM {self._FAILED} WHERE raw IS NOT NULL",
             [self.run_id, file],
         ).fetchone()
         self.counts["values_dropped"] += int(n[0]) if n else 0
-        original = "CASE WHEN raw <> value THEN raw END"
-        n = self.con.execute(
-            f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, value, "
-            f"{original}, $sid, __row FROM {self._CLEANED} WHERE value IS NOT NULL AND NOT slow",
-            {"sid": source_id},
-        ).fetchone()
-        self.counts["statements"] += int(n[0]) if n else 0
-        self.con.execute(
-            "INSERT INTO __values SELECT entity_id, schema, prop, value, "
-            f"min({{'s': $sid, 'r': __row, 'o': {original}}}) FROM {self._CLEANED} "
-            "WHERE value IS NOT NULL AND slow GROUP BY entity_id, schema, prop, value",
-            {"sid": source_id},
-        )
+        fast = [s for s in plan.slots if s.fam not in self.slow_fams]
+        slow = [s for s in plan.slots if s.fam in self.slow_fams]
+        if fast:
+            n = self.con.execute(
+                f"INSERT INTO statements ({_STMT_COLS}) SELECT entity_id, schema, prop, value, "
+                f"original_value, $sid, __row FROM {slot_values(fast)}",
+                {"sid": source_id},
+            ).fetchone()
+            self.counts["statements"] += int(n[0]) if n else 0
+        if slow:
+            self.con.execute(
+                "INSERT INTO __values SELECT entity_id, schema, prop, value, "
+                "min({'s': $sid, 'r': __row, 'o': original_value}) "
+                f"FROM {slot_values(slow)} GROUP BY entity_id, schema, prop, value",
+                {"sid": source_id},
+            )
 
     def _write_edges(self, plan: QueryPlan, source_id: int) -> None:
         """Edges of entities written directly, read from each row's entity ids."""
@@ -510,11 +480,3 @@ class ImportRun:
         )
         self.con.execute("INSERT INTO edges " + derive_edges_sql(self.store.model, scope))
         self.con.execute("DROP TABLE IF EXISTS __touched")
-
-
-def _record_sql(columns: tuple[str, ...]) -> str:
-    """The original record of a source row as a JSON object (``s`` is the source table)."""
-    if not columns:
-        return "'{}'"
-    fields = ", ".join(f"{quote_str(c)}: s.{quote_ident(c)}" for c in columns)
-    return f"to_json({{{fields}}})::VARCHAR"
