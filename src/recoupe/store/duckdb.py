@@ -128,6 +128,7 @@ class DuckDBStore:
         config: dict[str, Any] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
+            "enable_progress_bar": False,
             "memory_limit": memory_limit,
             "temp_directory": str(self.tmp),
         }
