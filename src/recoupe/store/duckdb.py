@@ -128,7 +128,6 @@ class DuckDBStore:
         config: dict[str, Any] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
-            "enable_progress_bar": False,
             "memory_limit": memory_limit,
             "temp_directory": str(self.tmp),
         }
@@ -143,6 +142,8 @@ class DuckDBStore:
                 f"{workspace}: cannot open the store ({str(exc).splitlines()[0]}); "
                 "is another Recoupe process writing to it?"
             ) from exc
+        # Progress is ours to report (rich, on a terminal): never the engine's own bar.
+        self.con.execute("SET enable_progress_bar = false")
         if not read_only:
             self.con.execute(DDL)
             self.con.execute(
