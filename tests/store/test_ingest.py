@@ -148,9 +148,7 @@ def test_failure_midway_leaves_the_store_as_it_was(
     calls = {"n": 0}
     original = duckdb_import.ImportRun._write_values
 
-    def failing(
-        self: duckdb_import.ImportRun, plan: QueryPlan, file: str, source_id: int
-    ) -> None:
+    def failing(self: duckdb_import.ImportRun, plan: QueryPlan, file: str, source_id: int) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk unplugged")

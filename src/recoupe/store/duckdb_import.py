@@ -404,8 +404,7 @@ class ImportRun:
         self._derive_edges()
         self.progress("deriving edges", 1, 1)
         ent = self.con.execute(
-            "SELECT count(DISTINCT entity_id) FROM statements "
-            f"WHERE prop = 'id' AND {self._mine()}"
+            f"SELECT count(DISTINCT entity_id) FROM statements WHERE prop = 'id' AND {self._mine()}"
         ).fetchone()
         self.counts["entities"] = int(ent[0]) if ent else 0
         c = self.counts
