@@ -81,7 +81,7 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
             task = tasks[stage]
             bar.update(task, completed=done, total=max(total, 1))
             speed = bar.tasks[task].speed
-            if speed and total > 1:
+            if speed and total > 1 and not stage.startswith("reading"):  # reading: percent
                 unit = "values" if stage.startswith("cleaning") else "rows"
                 bar.update(task, rate=f"{speed:,.0f} {unit}/s")
 

@@ -321,3 +321,13 @@ def test_unreadable_source_names_the_path(store: DuckDBStore, tmp_path: Path) ->
 def test_source_errors_are_source_errors() -> None:
     err = SourceError("broken", path="/x/y.csv")
     assert str(err) == "/x/y.csv: broken"
+
+
+def test_progress_is_reported_for_every_stage(store: DuckDBStore, tmp_path: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    ingest_mapping(store, people(tmp_path), progress=lambda s, d, t: seen.append((s, d, t)))
+    stages = [s for s, _, _ in seen]
+    assert ("reading people.csv", 100, 100) in seen
+    assert ("mapping people.csv", 7, 7) in seen
+    assert stages.index("reading people.csv") < stages.index("mapping people.csv")
+    assert stages[-1] == "deriving edges"

@@ -142,8 +142,9 @@ class DuckDBStore:
                 f"{workspace}: cannot open the store ({str(exc).splitlines()[0]}); "
                 "is another Recoupe process writing to it?"
             ) from exc
-        # Progress is ours to report (rich, on a terminal): never the engine's own bar.
-        self.con.execute("SET enable_progress_bar = false")
+        # Track query progress for our own reporting, but never print the engine's bar.
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
         if not read_only:
             self.con.execute(DDL)
             self.con.execute(

@@ -31,7 +31,7 @@ from recoupe.sources.readers import LoadedSource, iter_parts, load_part
 from recoupe.sql import quote_str
 from recoupe.store.base import Progress, Run
 from recoupe.store.edges import derive_edges_sql
-from recoupe.store.staging import clean_new_values, record_sql, slot_values
+from recoupe.store.staging import clean_new_values, record_sql, slot_values, watch_progress
 
 if TYPE_CHECKING:
     from recoupe.store.duckdb import DuckDBStore
@@ -145,11 +145,10 @@ class ImportRun:
         for part in iter_parts(query.source):
             table = self._table("src")
             name = Path(part).name
-            self.progress(f"reading {name}", 0, 1)
             self.con.execute("SET preserve_insertion_order = true")
-            loaded = load_part(self.con, query.source, part, table, self.store.tmp)
+            with watch_progress(self.con, f"reading {name}", self.progress):
+                loaded = load_part(self.con, query.source, part, table, self.store.tmp)
             self.con.execute("SET preserve_insertion_order = false")
-            self.progress(f"reading {name}", 1, 1)
             missing = [c for c in plan.columns if c not in loaded.columns]
             if missing:
                 raise ImportFailed(

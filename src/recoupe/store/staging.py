@@ -6,6 +6,10 @@ The staging tables they read are those of :mod:`recoupe.store.duckdb_import`:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import pyarrow as pa
 
@@ -13,6 +17,30 @@ from recoupe.mapping.clean import Cleaner, clean_distinct
 from recoupe.mapping.compile import QueryPlan, Slot
 from recoupe.sql import quote_ident, quote_str
 from recoupe.store.base import Progress
+
+
+@contextmanager
+def watch_progress(
+    con: duckdb.DuckDBPyConnection, stage: str, progress: Progress, every: float = 0.5
+) -> Iterator[None]:
+    """Report the engine's progress (percent) on the statements run inside the block."""
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(every):
+            done = con.query_progress()
+            if done >= 0:
+                progress(stage, int(done), 100)
+
+    progress(stage, 0, 100)
+    watcher = threading.Thread(target=poll, name="recoupe-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+    progress(stage, 100, 100)
 
 
 def clean_new_values(con: duckdb.DuckDBPyConnection, plan: QueryPlan, progress: Progress) -> None:
