@@ -72,10 +72,7 @@ def run_demo(
         for mapping in summary.mappings:
             runs.append(ingest_mapping(store, Path(mapping), progress=progress))
         counts = store.counts(reader)
-        sample = store.con.execute(
-            "SELECT entity_id FROM statements WHERE schema = 'Person' AND prop = 'name' "
-            "ORDER BY entity_id LIMIT 1"
-        ).fetchone()
+        sample = store.entity_ids(reader, schema="Person", limit=1)
     ws = f"--workspace {settings.workspace}"
     recoupe = command
     rejected = next((r for r in runs if r.rows_rejected), runs[0])
@@ -86,7 +83,7 @@ def run_demo(
         f"{recoupe} {ws} ontology PhoneCall",
         f"{recoupe} {ws} export --format gexf --out links.gexf",
     ]
-    if sample is not None:
+    if sample:
         examples.insert(3, f"{recoupe} {ws} entity {sample[0]}")
     return DemoReport(
         workspace=settings.workspace.resolve(),

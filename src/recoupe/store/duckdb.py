@@ -292,6 +292,20 @@ class DuckDBStore:
         found = self.model.get_qname(f"{schema}:{prop}")
         return found.type.name if found is not None else "string"
 
+    def entity_ids(self, reader: Reader, schema: str | None = None, limit: int = 10) -> list[str]:
+        """Some ids of entities ``reader`` may see (of ``schema`` when given), in id order."""
+        where = self._scope(reader)
+        params: list[object] = []
+        if schema is not None:
+            where += " AND schema = ?"
+            params.append(schema)
+        rows = self.con.execute(
+            f"SELECT DISTINCT entity_id FROM statements WHERE prop = 'id' AND {where} "
+            "ORDER BY entity_id LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def common_schema(self, names: set[str]) -> str:
         """The most specific schema all of ``names`` share (FtM's rule)."""
         ordered = sorted(names)
