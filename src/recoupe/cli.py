@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -366,16 +367,8 @@ def generate(scale: int, out: Path, seed: int, as_json: bool) -> None:
 
     with progress_bar(not as_json) as progress:
         summary = make(out, scale=scale, seed=seed, progress=progress)
-    data = summary_dict(summary)
+    data = asdict(summary)
     emit(data, as_json, lambda: click.echo(json.dumps(data, indent=2, default=str)))
-
-
-def summary_dict(summary: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(summary) and not isinstance(summary, type):
-        return asdict(summary)
-    return dict(summary)
 
 
 def _invoked_as() -> str:

@@ -178,3 +178,19 @@ def test_mapping_can_read_ftm_entity_files(store: DuckDBStore, tmp_path: Path) -
     assert (run.rows_read, run.rows_loaded, run.entities) == (2, 2, 2)
     ana = store.entity(Reader.system(), "a")
     assert ana is not None and ana.properties() == {"name": ["Ana"]}
+
+
+def test_entities_stream_with_their_common_schema(store: DuckDBStore, tmp_path: Path) -> None:
+    lines = [
+        '{"id": "x", "schema": "LegalEntity", "properties": {"name": ["X"]}}',
+        '{"id": "x", "schema": "Person", "properties": {"birthDate": ["1970"]}}',
+        '{"id": "y", "schema": "Company", "properties": {"name": ["Y"]}}',
+    ]
+    import_ftm(store, write(tmp_path / "e.ftm.json", "\n".join(lines) + "\n"), "mixed")
+    entities = {e["id"]: e for e in store.iter_entities(Reader.system())}
+    assert entities["x"]["schema"] == "Person"
+    assert entities["x"]["properties"] == {"birthDate": ["1970"], "name": ["X"]}
+    assert entities["y"]["schema"] == "Company"
+    out = tmp_path / "out.json"
+    assert store.export(Reader.system(), "ftm", out) == 2
+    assert '"schema":"Person"' in out.read_text(encoding="utf-8")

@@ -89,7 +89,8 @@ def _materialise(
     rejects: tuple[ParseReject, ...] = (),
 ) -> LoadedSource:
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}__raw AS SELECT * FROM {scan}")
+        if scan != f"{table}__raw":  # readers that scan the source here, not beforehand
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table}__raw AS SELECT * FROM {scan}")
         described = con.execute(f"DESCRIBE {table}__raw").fetchall()
     except duckdb.Error as exc:
         raise SourceError(f"cannot read: {_first_line(exc)}", path=label) from exc

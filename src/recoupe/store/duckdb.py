@@ -12,7 +12,6 @@ Reads filter statements to the datasets the reader may see, inside the SQL.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -326,10 +325,12 @@ class DuckDBStore:
         assert edges is not None
         return {"statements": int(row[0]), "entities": int(row[1]), "edges": int(edges[0])}
 
-    def _schema_table(self) -> None:
-        """A temp table resolving each set of schemata to their common schema."""
+    def _schema_table(self, scope: str) -> None:
+        """A temp table giving the common schema of each set of schemata one entity has."""
         combos = self.con.execute(
-            "SELECT DISTINCT list_sort(list(DISTINCT schema)) FROM statements GROUP BY entity_id"
+            "SELECT DISTINCT combo FROM (SELECT list_sort(list(DISTINCT schema)) AS combo "
+            f"FROM statements WHERE prop = 'id' AND {scope} GROUP BY entity_id) "
+            "WHERE len(combo) > 1"
         ).fetchall()
         rows = [(list(c[0]), self.common_schema(set(c[0]))) for c in combos]
         self.con.execute(
@@ -350,16 +351,16 @@ class DuckDBStore:
                   strftime(min(first_seen), '%Y-%m-%dT%H:%M:%S') AS first_seen,
                   strftime(max(last_seen), '%Y-%m-%dT%H:%M:%S') AS last_seen
                   FROM s GROUP BY entity_id)
-            SELECT e.entity_id AS id, x.schema, coalesce(pm.properties, MAP {{}}) AS properties,
+            SELECT e.entity_id AS id, coalesce(x.schema, e.combo[1]) AS schema,
+                   coalesce(pm.properties, MAP {{}}) AS properties,
                    e.datasets, e.first_seen, e.last_seen
-            FROM e JOIN __schemata x ON x.combo = e.combo
+            FROM e LEFT JOIN __schemata x ON x.combo = e.combo
             LEFT JOIN pm ON pm.entity_id = e.entity_id ORDER BY e.entity_id"""
 
     def iter_entities(self, reader: Reader, dataset: str | None = None) -> Iterator[dict[str, Any]]:
         scope = self._scope(reader, dataset)
-        self._schema_table()
-        cur = self.con.cursor()
-        result = cur.execute(self._entities_sql(scope))
+        self._schema_table(scope)
+        result = self.con.execute(self._entities_sql(scope))
         names = [d[0] for d in result.description or []]
         while batch := result.fetchmany(10_000):
             for row in batch:
@@ -376,7 +377,7 @@ class DuckDBStore:
         scope = self._scope(reader, dataset)
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "ftm":
-            self._schema_table()
+            self._schema_table(scope)
             return exporter.write_ftm(self.con, self._entities_sql(scope), out)
         if fmt == "csv":
             return exporter.write_statements_csv(self.con, scope, out)
@@ -405,7 +406,3 @@ _RUN_COLUMNS = (
     "rows_rejected, rows_filtered, values_dropped, entities, statements, statements_new, "
     "seconds, error"
 )
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

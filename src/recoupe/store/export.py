@@ -15,11 +15,6 @@ from followthemoney.model import Model
 from recoupe.sql import quote_str, values_table
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
-    return int(row[0]) if row else 0
-
-
 def write_ftm(con: duckdb.DuckDBPyConnection, entities_sql: str, out: Path) -> int:
     row = con.execute(f"COPY ({entities_sql}) TO {quote_str(str(out))} (FORMAT json)").fetchone()
     return int(row[0]) if row else 0
@@ -32,8 +27,9 @@ def write_statements_csv(con: duckdb.DuckDBPyConnection, scope: str, out: Path) 
         "strftime(last_seen, '%Y-%m-%dT%H:%M:%S') AS last_seen "
         f"FROM statement_provenance WHERE {scope} ORDER BY dataset, entity_id, prop, value"
     )
-    con.execute(f"COPY ({sql}) TO {quote_str(str(out))} (FORMAT csv, HEADER true)")
-    return _count(con, f"SELECT 1 FROM statements WHERE {scope}")
+    row = con.execute(f"COPY ({sql}) TO {quote_str(str(out))} (FORMAT csv, HEADER true)")
+    written = row.fetchone()
+    return int(written[0]) if written else 0
 
 
 def _xml(expr: str) -> str:
