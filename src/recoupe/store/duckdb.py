@@ -154,6 +154,26 @@ class DuckDBStore:
     def close(self) -> None:
         self.con.close()
 
+    def session(self) -> DuckDBStore:
+        """The same store on a cursor of its own, for one thread (or one request).
+
+        Cursors share the database: each sees committed data only, so a reader never sees
+        an import run that has not finished.
+        """
+        clone = object.__new__(DuckDBStore)
+        clone.__dict__.update(self.__dict__)
+        clone.con = self.con.cursor()
+        return clone
+
+    def generation(self) -> int:
+        """A number that grows with every committed import run (0 for an empty store).
+
+        Derived data (search index, graph, places) records the generation it was built
+        from, to know when it is stale.
+        """
+        row = self.con.execute("SELECT coalesce(max(source_id), 0) FROM sources").fetchone()
+        return int(row[0]) if row else 0
+
     def __enter__(self) -> DuckDBStore:
         return self
 
@@ -171,6 +191,14 @@ class DuckDBStore:
     def visible_datasets(self, reader: Reader) -> list[str]:
         rows = self.con.execute("SELECT name, marking FROM datasets ORDER BY name").fetchall()
         return [name for name, marking in rows if reader.can_see(name, marking).allowed]
+
+    def scope_sql(self, reader: Reader, dataset: str | None = None) -> str:
+        """A SQL predicate on a ``source_id`` column limited to what ``reader`` may see.
+
+        Every query over ``statements``, ``edges`` or tables derived from them puts it in
+        its WHERE clause, so nothing the reader may not see leaves the store.
+        """
+        return self._scope(reader, dataset)
 
     def _scope(self, reader: Reader, dataset: str | None = None) -> str:
         """A SQL predicate on ``source_id`` limited to what ``reader`` may see."""
