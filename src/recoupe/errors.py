@@ -11,7 +11,8 @@
     ├── StoreError                the statement store refused an operation
     │   ├── NotFound              no such dataset, run or entity (for this reader)
     │   └── UnsupportedOperation  the backend does not offer this operation
-    └── ImportFailed              an import run failed and was rolled back
+    ├── ImportFailed              an import run failed and was rolled back
+    └── ServerError               a Recoupe server could not be reached or refused a call
 
 Adapters translate driver errors at the boundary (``raise ... from exc``) and keep the
 context (file, key, row, SQL). The CLI prints ``str(error)``; the API maps the tree to
@@ -69,3 +70,11 @@ class UnsupportedOperation(StoreError):
 
 class ImportFailed(RecoupeError):
     """An import run failed; the store was left as it was before the run."""
+
+
+class ServerError(RecoupeError):
+    """A Recoupe server could not be reached, or answered with an error."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)

@@ -1,0 +1,439 @@
+"""The search index (tantivy): one document per (entity, dataset).
+
+The index lives in ``<workspace>/index/``. ``recoupe.json`` there records the store
+generation it was built from; the writer holds tantivy's lock, so one process writes at a
+time while any number search.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import tantivy
+
+from recoupe.errors import StoreError
+from recoupe.search.keys import fold, identifier_forms, name_keys, skeleton
+from recoupe.search.query import SearchQuery, Term
+
+META = "recoupe.json"
+INDEX_VERSION = 1
+FACETS = ("schema", "dataset", "countries")
+WEIGHTS = {
+    "identifier": 1000.0,  # the whole query is a phone, IBAN, e-mail or document number
+    "word_identifier": 20.0,
+    "exact": 3.0,
+    "fuzzy": 2.0,
+    "skeleton": 1.6,
+    "text": 1.0,
+    "rarity": 0.05,
+    "thing": 0.5,  # people, companies, phones... before the calls and payments naming them
+}
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for raw in ("id", "dataset", "schema", "countries"):
+        sb.add_text_field(raw, stored=True, tokenizer_name="raw", fast=True)
+    sb.add_text_field("caption", stored=True, tokenizer_name="raw")
+    sb.add_text_field("names", stored=True, tokenizer_name="folded")
+    sb.add_text_field("name", stored=False, tokenizer_name="default")
+    sb.add_text_field("skel", stored=False, tokenizer_name="whitespace")
+    sb.add_text_field("ids", stored=True, tokenizer_name="raw")
+    sb.add_text_field("text", stored=True, tokenizer_name="folded")
+    sb.add_date_field("dates", stored=False, indexed=True, fast=True)
+    return sb.build()
+
+
+def _parse_date(value: str) -> datetime | None:
+    """FtM date values (``2024``, ``2024-03``, ``2024-03-01T10:00:00``) as datetimes."""
+    text = value[:19]
+    if len(text) == 4:
+        text += "-01-01"
+    elif len(text) == 7:
+        text += "-01"
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Hit:
+    id: str
+    schema: str
+    caption: str | None
+    score: float
+    datasets: list[str]
+    names: list[str]
+    countries: list[str]
+    highlights: list[str] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "schema": self.schema,
+            "caption": self.caption,
+            "score": round(self.score, 4),
+            "datasets": self.datasets,
+            "names": self.names,
+            "countries": self.countries,
+            "highlights": self.highlights,
+            "identifiers": self.identifiers,
+        }
+
+
+@dataclass
+class SearchResult:
+    total: int
+    results: list[Hit]
+    facets: dict[str, list[dict[str, Any]]]
+    query: SearchQuery
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        q = self.query
+        return {
+            "q": q.q,
+            "total": self.total,
+            "offset": q.offset,
+            "limit": q.limit,
+            "took_ms": round(self.took_ms, 2),
+            "results": [h.to_dict() for h in self.results],
+            "facets": self.facets,
+        }
+
+
+class SearchIndex:
+    """The tantivy index of one workspace."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        self.path = path
+        meta = path / META
+        if create and not meta.exists():
+            if path.exists():
+                shutil.rmtree(path)
+            path.mkdir(parents=True)
+            self.index = tantivy.Index(_schema(), path=str(path))
+            self._write_meta(0)
+        elif not meta.exists():
+            raise StoreError(f"{path}: no search index; run `recoupe index`")
+        else:
+            found = json.loads(meta.read_text())
+            if found.get("version") != INDEX_VERSION:
+                raise StoreError(
+                    f"{path}: search index version {found.get('version')} (this release reads "
+                    f"{INDEX_VERSION}); run `recoupe index --rebuild`"
+                )
+            self.index = tantivy.Index.open(str(path))
+        self.schema = self.index.schema
+        analyzer = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        analyzer = analyzer.filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold())
+        self.index.register_tokenizer("folded", analyzer.build())
+        self._writer: tantivy.IndexWriter | None = None
+
+    # -- writing ---------------------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        return int(json.loads((self.path / META).read_text())["generation"])
+
+    def _write_meta(self, generation: int) -> None:
+        tmp = self.path / (META + ".tmp")
+        tmp.write_text(json.dumps({"version": INDEX_VERSION, "generation": generation}))
+        tmp.replace(self.path / META)
+
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self.index.writer(heap_size=256_000_000, num_threads=1)
+            except ValueError as exc:
+                raise StoreError(
+                    f"{self.path}: the search index is being written by another process ({exc})"
+                ) from exc
+        return self._writer
+
+    def add(
+        self,
+        batches: Iterable[pa.RecordBatch],
+        schema_of: Callable[[list[str]], str],
+        *,
+        replace: bool,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Add the documents of ``batches`` (rows of ``store.search_source``).
+
+        ``replace`` deletes every earlier document of the same entities first.
+        """
+        writer = self.writer()
+        count = 0
+        for batch in batches:
+            rows = batch.to_pylist()
+            if replace:
+                for entity_id in {r["id"] for r in rows}:
+                    writer.delete_documents_by_term("id", entity_id)
+            for row in rows:
+                writer.add_document(self._document(row, schema_of))
+            count += len(rows)
+            if progress is not None:
+                progress(count)
+        return count
+
+    def _document(
+        self, row: dict[str, Any], schema_of: Callable[[list[str]], str]
+    ) -> tantivy.Document:
+        schemata: list[str] = row["schemata"]
+        doc = tantivy.Document(
+            id=row["id"],
+            dataset=row["dataset"],
+            schema=schemata[0] if len(schemata) == 1 else schema_of(schemata),
+        )
+        if row["caption"] is not None:
+            doc.add_text("caption", row["caption"])
+        names: list[str] = row["names"]
+        if names:
+            folded, skeletons = name_keys(names)
+            for name in names:
+                doc.add_text("names", name)
+            for text in folded:
+                doc.add_text("name", text)
+            for text in skeletons:
+                doc.add_text("skel", text)
+        for value in row["ids"]:
+            doc.add_text("ids", value)
+        for value in row["countries"]:
+            doc.add_text("countries", value)
+        for value in row["texts"]:
+            doc.add_text("text", value)
+        for value in row["dates"]:
+            parsed = _parse_date(value)
+            if parsed is not None:
+                doc.add_date("dates", parsed)
+        return doc
+
+    def clear(self) -> None:
+        self.writer().delete_all_documents()
+
+    def commit(self, generation: int) -> None:
+        """Make the added documents visible and record the generation they reflect."""
+        writer = self.writer()
+        writer.commit()
+        writer.wait_merging_threads()
+        self._writer = None
+        self._write_meta(generation)
+        self.index.reload()
+
+    def rollback(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.index.reload()
+
+    def count(self) -> int:
+        return int(self.index.searcher().num_docs)
+
+    def search(
+        self,
+        query: SearchQuery,
+        datasets: list[str],
+        schemata: list[str],
+        prefer: list[str] | None = None,
+    ) -> SearchResult:
+        """Run ``query`` over the documents of ``datasets`` (what the reader may see).
+
+        ``schemata`` is the schema filter with every descendant schema spelled out;
+        ``prefer`` lists schemata ranked a little higher on equal matches.
+        """
+        started = datetime.now()
+        searcher = self.index.searcher()
+        terms = query.terms()
+        text_query = self._text_query(query, terms)
+        filters = [tantivy.Query.term_set_query(self.schema, "dataset", datasets)]
+        if schemata:
+            filters.append(tantivy.Query.term_set_query(self.schema, "schema", schemata))
+        if query.countries:
+            filters.append(
+                tantivy.Query.term_set_query(self.schema, "countries", list(query.countries))
+            )
+        if query.date_from is not None or query.date_to is not None:
+            filters.append(self._date_range(query.date_from, query.date_to))
+        clauses = [(tantivy.Occur.Must, f) for f in filters]
+        if text_query is not None:
+            clauses.append((tantivy.Occur.Must, text_query))
+            if prefer:
+                preferred = tantivy.Query.term_set_query(self.schema, "schema", prefer)
+                clauses.append(
+                    (
+                        tantivy.Occur.Should,
+                        tantivy.Query.const_score_query(preferred, WEIGHTS["thing"]),
+                    )
+                )
+        full = tantivy.Query.boolean_query(clauses)
+        # One document per (entity, dataset): fetch enough to fill the page with entities.
+        found = searcher.search(full, (query.offset + query.limit) * 2, count=True)
+        marks = {t for term in terms for t in fold(term.text)}
+        marks.update(t for form in identifier_forms(query.q) for t in fold(form))
+        hits = self._hits(searcher, found.hits, marks)[query.offset : query.offset + query.limit]
+        facets = self._facets(searcher, full) if query.facets else {}
+        took = (datetime.now() - started).total_seconds() * 1000
+        total = int(getattr(found, "count", 0) or 0)  # the stub lacks `count`
+        return SearchResult(total, hits, facets, query, took)
+
+    def _date_range(self, since: date | None, until: date | None) -> tantivy.Query:
+        low = datetime.combine(since or date(1, 1, 1), datetime.min.time())
+        high = datetime.combine(until or date(9999, 12, 31), datetime.max.time())
+        return tantivy.Query.range_query(
+            self.schema, "dates", tantivy.FieldType.Date, low, high, True, True
+        )
+
+    def _text_query(self, query: SearchQuery, terms: list[Term]) -> tantivy.Query | None:
+        if not terms:
+            return None
+        Q = tantivy.Query  # noqa: N806 (reads as the query algebra)
+        words: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for term in terms:
+            tokens = fold(term.text)
+            if term.kind == "phrase" and len(tokens) > 1:
+                variants = [
+                    Q.const_score_query(
+                        Q.phrase_query(self.schema, "name", list(tokens)),
+                        WEIGHTS["exact"] * len(tokens),
+                    ),
+                    Q.const_score_query(
+                        Q.phrase_query(self.schema, "text", list(tokens)),
+                        WEIGHTS["text"] * len(tokens),
+                    ),
+                ]
+                words.append((tantivy.Occur.Should, Q.disjunction_max_query(variants)))
+                continue
+            for token in tokens:
+                words.append((tantivy.Occur.Should, self._token_query(token, term, query.fuzzy)))
+            if term.kind == "word" and len(terms) > 1:
+                word_forms = identifier_forms(term.text)
+                if word_forms:
+                    boost = WEIGHTS["word_identifier"]
+                    ids_query = Q.const_score_query(self._ids(word_forms), boost)
+                    words.append((tantivy.Occur.Should, ids_query))
+        parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        forms = identifier_forms(query.q)
+        if forms:
+            boost = WEIGHTS["identifier"]
+            parts.append((tantivy.Occur.Should, Q.const_score_query(self._ids(forms), boost)))
+        if words:
+            by_word = Q.boolean_query(words)
+            if forms and any(c.isdigit() for c in query.q):
+                # An identifier written in groups ("06 12 34 56 78"): its pieces only count
+                # when nothing carries the identifier itself.
+                by_word = Q.boost_query(by_word, 0.001)
+            parts.append((tantivy.Occur.Should, by_word))
+        if not parts:
+            return None
+        return Q.boolean_query(parts)
+
+    def _ids(self, forms: list[str]) -> tantivy.Query:
+        return tantivy.Query.term_set_query(self.schema, "ids", forms)
+
+    def _token_query(self, token: str, term: Term, fuzzy: bool) -> tantivy.Query:
+        """How one token matches: the best of its variants, each with a fixed weight.
+
+        Fixed weights (not term statistics) rank a record matching every token through
+        its skeleton above one matching a single token exactly; a light BM25 part breaks
+        ties in favour of rarer names.
+        """
+        Q = tantivy.Query  # noqa: N806 (reads as the query algebra)
+        s = self.schema
+        if term.kind == "prefix":
+            pattern = re.escape(token) + ".*"
+            return Q.disjunction_max_query(
+                [
+                    Q.const_score_query(Q.regex_query(s, "name", pattern), WEIGHTS["exact"]),
+                    Q.const_score_query(Q.regex_query(s, "text", pattern), WEIGHTS["text"]),
+                ]
+            )
+        variants = [
+            Q.const_score_query(Q.term_query(s, "name", token), WEIGHTS["exact"]),
+            Q.const_score_query(Q.term_query(s, "text", token), WEIGHTS["text"]),
+            Q.boost_query(Q.term_query(s, "name", token), WEIGHTS["rarity"]),
+        ]
+        distance = term.distance
+        if distance is None and fuzzy and len(token) >= 4:
+            distance = 1 if len(token) < 8 else 2
+        if distance:
+            fuzzy_query = Q.fuzzy_term_query(s, "name", token, distance, True, False)
+            variants.append(Q.const_score_query(fuzzy_query, WEIGHTS["fuzzy"]))
+        if not token.isdigit():
+            skeleton_query = Q.term_query(s, "skel", skeleton(token))
+            variants.append(Q.const_score_query(skeleton_query, WEIGHTS["skeleton"]))
+        return Q.disjunction_max_query(variants, 0.01)
+
+    def _hits(
+        self, searcher: tantivy.Searcher, found: list[tuple[Any, Any]], tokens: set[str]
+    ) -> list[Hit]:
+        by_id: dict[str, Hit] = {}
+        for score, address in found:
+            doc = searcher.doc(address).to_dict()
+            entity_id = doc["id"][0]
+            hit = by_id.get(entity_id)
+            if hit is None:
+                caption = (doc.get("caption") or doc.get("names") or [None])[0]
+                hit = by_id[entity_id] = Hit(
+                    id=entity_id,
+                    schema=doc["schema"][0],
+                    caption=caption,
+                    score=float(score),
+                    datasets=[],
+                    names=[],
+                    countries=[],
+                )
+            hit.datasets = sorted({*hit.datasets, *doc.get("dataset", [])})
+            hit.names = list(dict.fromkeys([*hit.names, *doc.get("names", [])]))
+            hit.countries = sorted({*hit.countries, *doc.get("countries", [])})
+            hit.identifiers = list(dict.fromkeys([*hit.identifiers, *doc.get("ids", [])]))[:10]
+            for value in [*doc.get("names", []), *doc.get("text", [])]:
+                marked = highlight(value, tokens)
+                if marked is not None and marked not in hit.highlights and len(hit.highlights) < 5:
+                    hit.highlights.append(marked)
+        return list(by_id.values())
+
+    def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, Any]:
+        spec = {name: {"terms": {"field": name, "size": 20}} for name in FACETS}
+        result = searcher.aggregate(query, spec)
+        return {
+            name: [
+                {"value": b["key"], "count": int(b["doc_count"])}
+                for b in result.get(name, {}).get("buckets", [])
+            ]
+            for name in FACETS
+        }
+
+
+def highlight(value: str, tokens: set[str]) -> str | None:
+    """``value`` HTML-escaped with the words matching ``tokens`` in ``<mark>``, or None."""
+    if not tokens:
+        return None
+    skeletons = {skeleton(t) for t in tokens if len(t) > 2}
+    out: list[str] = []
+    last = 0
+    marked = False
+    for match in _WORD.finditer(value):
+        folded = fold(match.group())
+        hit = any(t in tokens or (len(t) > 2 and skeleton(t) in skeletons) for t in folded)
+        out.append(html.escape(value[last : match.start()]))
+        word = html.escape(match.group())
+        out.append(f"<mark>{word}</mark>" if hit else word)
+        marked = marked or hit
+        last = match.end()
+    out.append(html.escape(value[last:]))
+    return "".join(out) if marked else None

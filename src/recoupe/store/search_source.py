@@ -1,0 +1,91 @@
+"""The rows the search index is built from, computed in SQL from statements.
+
+One row per (entity, dataset): access is decided per dataset, so a record never carries
+into the index a value from a dataset the reader of a search result may not see. Values are
+grouped by what they are for search: names, identifiers (in their indexed normal form),
+countries, dates and other text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+from followthemoney.model import Model
+
+from recoupe.search.keys import ID_TYPES, identifier_sql
+from recoupe.sql import quote_str, values_table
+from recoupe.store.duckdb import DuckDBStore
+
+BATCH_ROWS = 20_000
+
+
+def _categories(model: Model) -> list[tuple[str, str, str, str, str]]:
+    """(schema, prop, category, type, caption rank) for every searchable property."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    for schema in model.schemata.values():
+        captions = list(schema.caption)
+        for prop in schema.properties.values():
+            kind = prop.type.name
+            if kind == "entity":
+                continue
+            if kind == "name":
+                category = "name"
+            elif kind in ID_TYPES:
+                category = "id"
+            elif kind == "country":
+                category = "country"
+            elif kind == "date":
+                category = "date"
+            else:
+                category = "text"
+            rank = captions.index(prop.name) if prop.name in captions else 99
+            rows.append((schema.name, prop.name, category, kind, str(rank)))
+    return sorted(rows)
+
+
+def _normalised_id() -> str:
+    cases = " ".join(
+        f"WHEN c.type = {quote_str(t)} THEN {identifier_sql(t, 's.value')}" for t in ID_TYPES
+    )
+    return f"CASE {cases} END"
+
+
+def document_batches(store: DuckDBStore, since: int | None = None) -> Iterator[pa.RecordBatch]:
+    """Rows for the index: all entities, or those with statements newer than ``since``.
+
+    ``since`` is a store generation: entities with a statement first or last seen in a
+    source added after it are returned whole (all their statements, every dataset).
+    """
+    con = store.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __search_props AS "
+        "SELECT schema, prop, cat, type, rnk::INTEGER AS rnk FROM "
+        + values_table(_categories(store.model), "schema, prop, cat, type, rnk")
+    )
+    touched = ""
+    if since is not None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __touched AS SELECT DISTINCT entity_id FROM statements "
+            "WHERE source_id > ? OR last_source_id > ?",
+            [since, since],
+        )
+        touched = "JOIN __touched t USING (entity_id)"
+    result = con.execute(f"""
+        WITH s AS (SELECT st.entity_id, st.schema, st.prop, st.value, f.dataset
+                   FROM statements st {touched} JOIN sources f USING (source_id)),
+        c AS (SELECT s.*, c.cat, c.type, c.rnk,
+                     CASE WHEN c.cat = 'id' THEN {_normalised_id()} END AS norm
+              FROM s LEFT JOIN __search_props c ON c.schema = s.schema AND c.prop = s.prop)
+        SELECT entity_id AS id, dataset,
+               list(DISTINCT schema ORDER BY schema) AS schemata,
+               arg_min(value, rnk) FILTER (WHERE rnk < 99) AS caption,
+               coalesce(list(DISTINCT value) FILTER (WHERE cat = 'name'), []) AS names,
+               coalesce(list(DISTINCT norm) FILTER (WHERE cat = 'id'), []) AS ids,
+               coalesce(list(DISTINCT value) FILTER (WHERE cat = 'country'), []) AS countries,
+               coalesce(list(DISTINCT value) FILTER (WHERE cat = 'date'), []) AS dates,
+               coalesce(list(DISTINCT value) FILTER (WHERE cat IN ('text', 'id')), [])
+                   AS texts
+        FROM c GROUP BY entity_id, dataset""")
+    reader = result.to_arrow_reader(BATCH_ROWS)
+    yield from reader
