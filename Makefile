@@ -16,9 +16,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-## Generate the demo scenario, ingest it and print a summary with example commands.
+## Generate the demo scenario, ingest it, print example commands, then serve the API.
 demo: $(STAMP)
-	$(BIN)/recoupe demo
+	$(BIN)/recoupe demo --serve
 
 ## Lint, type-check and run the whole test suite.
 test: $(STAMP) lint typecheck unit

@@ -10,17 +10,27 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
 from recoupe import __version__
+from recoupe.cli_analysis import COMMANDS, running_server
+from recoupe.cli_analysis import serve as serve_command
 from recoupe.cli_common import emit, json_option, progress_bar, settings_of
 from recoupe.config import Settings
-from recoupe.errors import ConfigError, MappingError, NotFound, OntologyError, RecoupeError
+from recoupe.errors import (
+    ConfigError,
+    MappingError,
+    NotFound,
+    OntologyError,
+    RecoupeError,
+    ServerError,
+)
 from recoupe.security.reader import Reader
 from recoupe.services import ingest as ingest_service
 from recoupe.services.workspace import open_workspace
-from recoupe.store.base import Run
+from recoupe.store.base import Progress
 from recoupe.store.duckdb import EXPORT_FORMATS
 
 
@@ -70,24 +80,32 @@ def init(ctx: click.Context, as_json: bool) -> None:
 
 
 # -- ingestion --------------------------------------------------------------------------------
-def print_run(run: Run, as_json: bool) -> None:
-    data = run.summary()
+def print_run(data: dict[str, Any], as_json: bool) -> None:
+    """Print a run's summary (``Run.summary()``, also what the server answers)."""
 
     def text() -> None:
-        click.echo(f"Run {run.run_id} on dataset {run.dataset!r}: {run.status}")
+        click.echo(f"Run {data['run_id']} on dataset {data['dataset']!r}: {data['status']}")
         click.echo(
-            f"  rows read {run.rows_read:,} = loaded {run.rows_loaded:,} "
-            f"+ rejected {run.rows_rejected:,} + filtered {run.rows_filtered:,}"
+            f"  rows read {data['rows_read']:,} = loaded {data['rows_loaded']:,} "
+            f"+ rejected {data['rows_rejected']:,} + filtered {data['rows_filtered']:,}"
         )
         click.echo(
-            f"  entities {run.entities:,}, statements {run.statements:,} "
-            f"({run.statements_new:,} new), values dropped {run.values_dropped:,}, "
-            f"{run.seconds or 0:.1f} s"
+            f"  entities {data['entities']:,}, statements {data['statements']:,} "
+            f"({data['statements_new']:,} new), values dropped {data['values_dropped']:,}, "
+            f"{data['seconds'] or 0:.1f} s"
         )
-        if run.rows_rejected or run.values_dropped:
-            click.echo(f"  see why: recoupe rejected {run.run_id}")
+        if data["rows_rejected"] or data["values_dropped"]:
+            click.echo(f"  see why: recoupe rejected {data['run_id']}")
 
     emit(data, as_json, text)
+
+
+def _refresh_after(settings: Settings, progress: Progress | None) -> None:
+    """Bring search, places and the graph up to date after a local run."""
+    from recoupe.services.runtime import Runtime
+
+    with Runtime(settings) as runtime:
+        runtime.refresh(progress)
 
 
 @cli.command()
@@ -96,13 +114,29 @@ def print_run(run: Run, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def ingest(ctx: click.Context, mapping: Path, dataset: str | None, as_json: bool) -> None:
-    """Run a mapping file: read its sources, map, clean and store the statements."""
-    with (
-        open_workspace(settings_of(ctx), create=True) as store,
-        progress_bar(not as_json) as progress,
-    ):
-        run = ingest_service.ingest_mapping(store, mapping, dataset, progress)
-    print_run(run, as_json)
+    """Run a mapping file: read its sources, map, clean and store the statements.
+
+    When a server runs on the workspace, the mapping and its files are sent to it and the
+    run is queued there; readers never see a half-finished run.
+    """
+    settings = settings_of(ctx)
+    url = running_server(settings)
+    if url is not None:
+        from recoupe.client import Client
+        from recoupe.ontology import model
+
+        files = ingest_service.mapping_sources(mapping, model())
+        with Client(url) as client, progress_bar(not as_json) as progress:
+            job = client.ingest(mapping, files, dataset=dataset, progress=progress)
+        if job["state"] != "done":
+            raise ServerError(f"the server's run of {mapping} failed: {job['error']}")
+        print_run(job["result"]["run"], as_json)
+        return
+    with progress_bar(not as_json) as progress:
+        with open_workspace(settings, create=True) as store:
+            run = ingest_service.ingest_mapping(store, mapping, dataset, progress)
+        _refresh_after(settings, progress)
+    print_run(run.summary(), as_json)
 
 
 @cli.command("import-ftm")
@@ -112,12 +146,17 @@ def ingest(ctx: click.Context, mapping: Path, dataset: str | None, as_json: bool
 @click.pass_context
 def import_ftm(ctx: click.Context, file: Path, dataset: str, as_json: bool) -> None:
     """Import FollowTheMoney entity JSON lines (from Aleph, OpenSanctions, an export)."""
-    with (
-        open_workspace(settings_of(ctx), create=True) as store,
-        progress_bar(not as_json) as progress,
-    ):
-        run = ingest_service.import_ftm(store, file, dataset, progress)
-    print_run(run, as_json)
+    settings = settings_of(ctx)
+    if running_server(settings) is not None:
+        raise ServerError(
+            "a server runs on this workspace: stop it to import FtM files, or write a "
+            "mapping with `source: {format: ftm}` and ingest it"
+        )
+    with progress_bar(not as_json) as progress:
+        with open_workspace(settings, create=True) as store:
+            run = ingest_service.import_ftm(store, file, dataset, progress)
+        _refresh_after(settings, progress)
+    print_run(run.summary(), as_json)
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -295,13 +334,19 @@ def ontology(schema: str | None, as_json: bool) -> None:
     help="Folder to write the scenario into.",
 )
 @click.option("--seed", default=42, show_default=True, type=int)
+@click.option(
+    "--people",
+    type=click.IntRange(300),
+    default=None,
+    help="Population size (default: one person per hundred calls).",
+)
 @json_option
-def generate(scale: int, out: Path, seed: int, as_json: bool) -> None:
+def generate(scale: int, out: Path, seed: int, people: int | None, as_json: bool) -> None:
     """Generate a synthetic investigation: CSV sources, their mappings and a truth file."""
     from recoupe.scenario import generate as make
 
     with progress_bar(not as_json) as progress:
-        summary = make(out, scale=scale, seed=seed, progress=progress)
+        summary = make(out, scale=scale, seed=seed, progress=progress, people_count=people)
     data = asdict(summary)
     emit(data, as_json, lambda: click.echo(json.dumps(data, indent=2, default=str)))
 
@@ -327,16 +372,35 @@ def _invoked_as() -> str:
     default=None,
     help="Scenario folder (default: WORKSPACE/scenario).",
 )
+@click.option("--serve", is_flag=True, help="Then serve the API on the demo workspace.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --serve.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @json_option
 @click.pass_context
-def demo(ctx: click.Context, scale: int, out: Path | None, as_json: bool) -> None:
+def demo(
+    ctx: click.Context,
+    scale: int,
+    out: Path | None,
+    serve: bool,
+    host: str,
+    port: int,
+    as_json: bool,
+) -> None:
     """Generate the demo scenario, ingest it, and print a summary and example commands."""
     from recoupe.services.demo import run_demo
 
     settings = settings_of(ctx)
+    if running_server(settings) is not None:
+        raise ServerError("a server runs on this workspace; stop it before rebuilding the demo")
     with progress_bar(not as_json) as progress:
         report = run_demo(settings, scale=scale, out=out, progress=progress, command=_invoked_as())
     emit(report.to_dict(), as_json, lambda: click.echo(report.text()))
+    if serve:
+        ctx.invoke(serve_command, host=host, port=port)
+
+
+for command in COMMANDS:
+    cli.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

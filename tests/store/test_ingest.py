@@ -331,3 +331,19 @@ def test_progress_is_reported_for_every_stage(store: DuckDBStore, tmp_path: Path
     assert ("mapping people.csv", 7, 7) in seen
     assert stages.index("reading people.csv") < stages.index("mapping people.csv")
     assert stages[-1] == "deriving edges"
+
+
+def test_compaction_keeps_every_statement_and_sorts_them(
+    store: DuckDBStore, reader: Reader, tmp_path: Path
+) -> None:
+    ingest_mapping(store, people(tmp_path))
+    before = sorted(store.con.execute("SELECT * FROM statements").fetchall(), key=str)
+    entity = store.entity(reader, store.entity_ids(reader, limit=1)[0])
+    assert store.needs_compaction()
+    assert store.compact() == len(before)
+    assert not store.needs_compaction()
+    after = store.con.execute("SELECT * FROM statements").fetchall()
+    assert sorted(after, key=str) == before
+    assert [r[0] for r in after] == sorted(r[0] for r in after)
+    assert entity is not None
+    assert store.entity(reader, entity.id) == entity

@@ -67,9 +67,16 @@ def _check(out_dir: Path, scale: int, seed: int) -> None:
 
 
 def generate(
-    out_dir: Path, scale: int, seed: int = 42, progress: Progress | None = None
+    out_dir: Path,
+    scale: int,
+    seed: int = 42,
+    progress: Progress | None = None,
+    people_count: int | None = None,
 ) -> ScenarioSummary:
     """Write a synthetic investigation of ``scale`` call records into ``out_dir``.
+
+    The population is ``people_count`` people (default: one per hundred calls, at least
+    300); the other sources grow with it.
 
     Same seed and scale, same files byte for byte. ``progress(stage, done, total)`` is
     called as work proceeds (calls: rows written out of ``scale``; other stages 0 then 1
@@ -77,12 +84,14 @@ def generate(
     """
     out_dir = Path(out_dir)
     _check(out_dir, scale, seed)
+    if people_count is not None and people_count < 300:
+        raise ConfigError(f"people_count must be at least 300 (got {people_count})")
     report = progress or _quiet
     out_dir.mkdir(parents=True, exist_ok=True)
     out = Output(out_dir, seed, scale, report)
 
     report("people", 0, 1)
-    population = people.build(max(300, scale // 100), seed)
+    population = people.build(people_count or max(300, scale // 100), seed)
     plan = cell.plan(population, seed)
     home = cell.share_home(population, plan)
     report("people", 1, 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from recoupe.config import Settings
 from recoupe.security.reader import Reader
 from recoupe.services.ingest import ingest_mapping
+from recoupe.services.runtime import Runtime
 from recoupe.services.workspace import open_workspace
 from recoupe.store.base import Progress, Run
 
@@ -73,6 +76,9 @@ def run_demo(
             runs.append(ingest_mapping(store, Path(mapping), progress=progress))
         counts = store.counts(reader)
         sample = store.entity_ids(reader, schema="Person", limit=1)
+    with Runtime(settings) as runtime:
+        runtime.refresh(progress)
+    members = _cell_members(summary.truth)
     ws = f"--workspace {settings.workspace}"
     recoupe = command
     rejected = next((r for r in runs if r.rows_rejected), runs[0])
@@ -85,6 +91,16 @@ def run_demo(
     ]
     if sample:
         examples.insert(3, f"{recoupe} {ws} entity {sample[0]}")
+    if len(members) >= 2:
+        (name_a, id_a), (_, id_b) = members[0], members[1]
+        examples += [
+            f"{recoupe} {ws} search {shlex.quote(name_a)}",
+            f"{recoupe} {ws} graph expand {id_a} --depth 2",
+            f"{recoupe} {ws} graph path {id_a} {id_b}",
+            f"{recoupe} {ws} timeline {id_a}",
+            f"{recoupe} {ws} near {id_a} --metres 500 --minutes 30",
+        ]
+    examples.append(f"{recoupe} {ws} serve   # then open http://localhost:8000/docs")
     return DemoReport(
         workspace=settings.workspace.resolve(),
         scenario=scenario.resolve(),
@@ -92,3 +108,17 @@ def run_demo(
         counts=counts,
         examples=examples,
     )
+
+
+def _cell_members(truth: Path) -> list[tuple[str, str]]:
+    """(name, telecom person id) of the scenario's hidden cell members, for examples."""
+    data = json.loads(truth.read_text(encoding="utf-8"))
+    found: list[tuple[str, str]] = []
+    for person in data.get("people", []):
+        if not person.get("cell"):
+            continue
+        for record in person.get("records", []):
+            if record.get("dataset") == "telecom" and record.get("schema") == "Person":
+                found.append((str(person["name"]), str(record["entity_id"])))
+                break
+    return found

@@ -1,0 +1,109 @@
+"""Datasets, import runs, rejected rows, entities and exports."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi.responses import FileResponse
+
+from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep
+from recoupe.errors import NotFound
+from recoupe.store.duckdb import EXPORT_FORMATS
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/health", tags=["server"], summary="Server status and data generation")
+def health(runtime: RuntimeDep, session: SessionDep) -> dict[str, Any]:
+    from recoupe import __version__
+
+    generation = session.generation()
+    return {
+        "status": "ok",
+        "version": __version__,
+        "workspace": str(runtime.workspace.resolve()),
+        "generation": generation,
+        "search_stale": runtime.search.is_stale(session),
+    }
+
+
+@router.get("/datasets", tags=["datasets"], summary="Datasets the reader may see")
+def datasets(session: SessionDep, reader: ReaderDep) -> list[dict[str, Any]]:
+    return [ds.__dict__ for ds in session.datasets(reader)]
+
+
+@router.get("/datasets/{name}", tags=["datasets"], summary="One dataset")
+def dataset(name: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
+    return session.dataset(reader, name).__dict__
+
+
+@router.get("/runs", tags=["runs"], summary="Import runs and how their rows were accounted for")
+def runs(
+    session: SessionDep, reader: ReaderDep, dataset: str | None = None
+) -> list[dict[str, Any]]:
+    return [r.summary() for r in session.runs(reader, dataset)]
+
+
+@router.get("/runs/{run_id}", tags=["runs"], summary="One import run")
+def run(run_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
+    return session.run(reader, run_id).summary()
+
+
+@router.get(
+    "/runs/{run_id}/rejected", tags=["runs"], summary="Rows a run rejected, values it dropped"
+)
+def rejected(
+    run_id: str,
+    session: SessionDep,
+    reader: ReaderDep,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return {
+        "rejected_rows": [r.__dict__ for r in session.rejected(reader, run_id, limit, offset)],
+        "dropped_values": [d.__dict__ for d in session.dropped(reader, run_id, limit, offset)],
+    }
+
+
+@router.get(
+    "/entities/{entity_id}",
+    tags=["entities"],
+    summary="An entity: its properties and every statement with its provenance",
+)
+def entity(entity_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
+    found = session.entity(reader, entity_id)
+    if found is None:
+        raise NotFound(f"no entity {entity_id!r}")
+    return {**found.to_ftm(), "statements": [s.__dict__ for s in found.statements]}
+
+
+@router.get(
+    "/export",
+    tags=["export"],
+    summary="Download entities (ftm), statements with provenance (csv) or the graph (gexf)",
+    response_class=FileResponse,
+)
+def export(
+    runtime: RuntimeDep,
+    session: SessionDep,
+    reader: ReaderDep,
+    background: BackgroundTasks,
+    format: Annotated[str, Query(pattern="^(" + "|".join(EXPORT_FORMATS) + ")$")] = "ftm",
+    dataset: str | None = None,
+) -> FileResponse:
+    folder = Path(tempfile.mkdtemp(prefix="export-", dir=runtime.store.tmp))
+    suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[format]
+    target = folder / f"recoupe-export.{suffix}"
+    session.export(reader, format, target, dataset)
+    background.add_task(_remove, folder)
+    media = {"ftm": "application/x-ndjson", "csv": "text/csv", "gexf": "application/xml"}
+    return FileResponse(target, media_type=media[format], filename=target.name)
+
+
+def _remove(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()

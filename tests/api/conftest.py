@@ -1,0 +1,65 @@
+"""A demo workspace served in process (one per test session: building it takes seconds)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from recoupe.api.app import create_app
+from recoupe.config import Settings
+from recoupe.services.demo import run_demo
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    workspace = tmp_path_factory.mktemp("demo") / "ws"
+    settings = Settings(workspace=workspace, memory_limit="1GB", threads=2)
+    run_demo(settings, scale=5_000)
+    # A copy for the command line (the in-process server holds the original).
+    shutil.copytree(workspace, workspace.parent / "cli-ws", ignore=shutil.ignore_patterns("tmp"))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def cli_workspace(demo_settings: Settings) -> Path:
+    return demo_settings.workspace.parent / "cli-ws"
+
+
+@pytest.fixture(scope="session")
+def truth(demo_settings: Settings) -> dict[str, Any]:
+    data = json.loads((demo_settings.workspace / "scenario" / "truth.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="session")
+def api(demo_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(demo_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+def telecom_person(person: dict[str, Any]) -> tuple[str, str]:
+    """(name, entity id of the telecom subscriber record) of a scenario person."""
+    for record in person["records"]:
+        if record["dataset"] == "telecom" and record["schema"] == "Person":
+            return str(record["written_as"]), str(record["entity_id"])
+    raise AssertionError(f"{person['person']} has no telecom record")
+
+
+def cell_members(truth: dict[str, Any]) -> list[dict[str, Any]]:
+    members = [p for p in truth["people"] if p["cell"]]
+    with_phone = [p for p in members if any(r["dataset"] == "telecom" for r in p["records"])]
+    assert len(with_phone) >= 2
+    return with_phone
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
