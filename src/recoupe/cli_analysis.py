@@ -10,18 +10,18 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from recoupe.cli_common import emit, json_option, progress_bar, settings_of
-from recoupe.client import Client
 from recoupe.config import Settings
 from recoupe.errors import ServerError
 from recoupe.security.reader import Reader
-from recoupe.services.local import LocalBackend
 
-Backend = LocalBackend | Client
+if TYPE_CHECKING:  # imported when a command runs, so that `recoupe --help` stays quick
+    from recoupe.client import Client
+    from recoupe.services.local import LocalBackend
 
 
 def running_server(settings: Settings) -> str | None:
@@ -36,8 +36,11 @@ def running_server(settings: Settings) -> str | None:
 
 
 @contextmanager
-def backend(settings: Settings) -> Iterator[Backend]:
+def backend(settings: Settings) -> Iterator[LocalBackend | Client]:
     """The running server's client, or the local workspace opened for reading."""
+    from recoupe.client import Client
+    from recoupe.services.local import LocalBackend
+
     url = running_server(settings)
     if url is not None:
         with Client(url) as client:

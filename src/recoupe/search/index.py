@@ -27,6 +27,7 @@ from recoupe.search.query import SearchQuery, Term
 META = "recoupe.json"
 INDEX_VERSION = 1
 FACETS = ("schema", "dataset", "countries")
+MAX_HIGHLIGHTED = 20  # values of a document looked at for highlights, beyond its names
 WEIGHTS = {
     "identifier": 1000.0,  # the whole query is a phone, IBAN, e-mail or document number
     "word_identifier": 20.0,
@@ -401,7 +402,7 @@ class SearchIndex:
             hit.names = list(dict.fromkeys([*hit.names, *doc.get("names", [])]))
             hit.countries = sorted({*hit.countries, *doc.get("countries", [])})
             hit.identifiers = list(dict.fromkeys([*hit.identifiers, *doc.get("ids", [])]))[:10]
-            for value in [*doc.get("names", []), *doc.get("text", [])]:
+            for value in [*doc.get("names", []), *doc.get("text", [])[:MAX_HIGHLIGHTED]]:
                 marked = highlight(value, tokens)
                 if marked is not None and marked not in hit.highlights and len(hit.highlights) < 5:
                     hit.highlights.append(marked)
@@ -424,6 +425,9 @@ def highlight(value: str, tokens: set[str]) -> str | None:
     if not tokens:
         return None
     skeletons = {skeleton(t) for t in tokens if len(t) > 2}
+    words = fold(value)  # the whole value at once first: most values do not match
+    if not any(w in tokens or (len(w) > 2 and skeleton(w) in skeletons) for w in words):
+        return None
     out: list[str] = []
     last = 0
     marked = False

@@ -42,6 +42,7 @@ class SearchService:
         self.path = workspace / "index"
         self._index: SearchIndex | None = None
         self._write_lock = threading.Lock()
+        self._things: list[str] | None = None
 
     def index(self) -> SearchIndex:
         if self._index is None:
@@ -106,7 +107,6 @@ class SearchService:
             if schema is None:
                 raise OntologyError(f"schema={name!r}: no such schema (see `recoupe ontology`)")
             schemata.extend(s.name for s in [schema, *schema.descendants])
-        index = self.index()
-        index.reload()
-        things = [s.name for s in store.model.schemata.values() if s.is_a("Thing")]
-        return index.search(query, datasets, sorted(set(schemata)), prefer=things)
+        if self._things is None:
+            self._things = sorted(s.name for s in store.model.schemata.values() if s.is_a("Thing"))
+        return self.index().search(query, datasets, sorted(set(schemata)), prefer=self._things)

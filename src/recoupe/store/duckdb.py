@@ -127,6 +127,8 @@ class DuckDBStore:
         self.model = model or default_model()
         self.tmp = workspace / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        # (name, marking) of every dataset; shared by sessions, cleared on every change.
+        self._datasets: dict[str, str | None] = {}
         config: dict[str, Any] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
@@ -239,8 +241,10 @@ class DuckDBStore:
 
     # -- access ---------------------------------------------------------------------------
     def visible_datasets(self, reader: Reader) -> list[str]:
-        rows = self.con.execute("SELECT name, marking FROM datasets ORDER BY name").fetchall()
-        return [name for name, marking in rows if reader.can_see(name, marking).allowed]
+        if not self._datasets:
+            rows = self.con.execute("SELECT name, marking FROM datasets ORDER BY name").fetchall()
+            self._datasets.update(rows)
+        return [n for n, marking in self._datasets.items() if reader.can_see(n, marking).allowed]
 
     def scope_sql(self, reader: Reader, dataset: str | None = None) -> str:
         """A SQL predicate on a ``source_id`` column limited to what ``reader`` may see.
@@ -281,6 +285,7 @@ class DuckDBStore:
 
     # -- datasets and runs ----------------------------------------------------------------
     def upsert_dataset(self, meta: DatasetMeta) -> None:
+        self._datasets.clear()
         now = datetime.now()
         self.con.execute(
             "INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
