@@ -112,6 +112,9 @@ def bench_in_process(settings: Settings, truth: dict[str, Any], rng: random.Rand
         started = time.monotonic()
         result["refresh"] = runtime.refresh().to_dict()
         result["refresh"]["seconds"] = round(time.monotonic() - started, 1)
+        earlier = OUT / f"refresh-{settings.workspace.name}.json"
+        if earlier.exists():
+            result["first_refresh"] = json.loads(earlier.read_text())
         store = runtime.store
         result["counts"] = store.counts(reader)
         people = telecom_people(truth)
@@ -249,11 +252,25 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--no-api", action="store_true")
+    parser.add_argument(
+        "--refresh-only",
+        action="store_true",
+        help="Only bring the derived data up to date (timed into refresh-<scale>.json).",
+    )
     args = parser.parse_args()
     for scale in args.scales.split(","):
         rng = random.Random(42)
         settings, prepared = ensure_workspace(scale)
         print(f"[{scale}] workspace ready", flush=True)
+        if args.refresh_only:
+            started = time.monotonic()
+            with Runtime(settings) as runtime:
+                report = runtime.refresh().to_dict()
+            report["seconds"] = round(time.monotonic() - started, 1)
+            report["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            (OUT / f"refresh-{scale}.json").write_text(json.dumps(report, indent=2))
+            print(json.dumps(report), flush=True)
+            continue
         result = {
             "scale": scale,
             "calls": SCALES[scale],

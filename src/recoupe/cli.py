@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from recoupe import __version__
-from recoupe.cli_analysis import COMMANDS, running_server
+from recoupe.cli_analysis import COMMANDS, backend, running_server
 from recoupe.cli_analysis import serve as serve_command
 from recoupe.cli_common import emit, json_option, progress_bar, settings_of
 from recoupe.config import Settings
@@ -160,25 +160,27 @@ def import_ftm(ctx: click.Context, file: Path, dataset: str, as_json: bool) -> N
 
 
 # -- reading ----------------------------------------------------------------------------------
+# These ask the running server when there is one (it holds the workspace), else open it.
 @cli.command()
 @json_option
 @click.pass_context
 def datasets(ctx: click.Context, as_json: bool) -> None:
     """List datasets with their metadata and sizes."""
-    with open_workspace(settings_of(ctx), read_only=True) as store:
-        items = store.datasets(Reader.system())
+    with backend(settings_of(ctx), fresh=False) as api:
+        items = api.datasets()
 
     def text() -> None:
         if not items:
             click.echo("No datasets yet: recoupe ingest MAPPING")
         for ds in items:
-            title = f" - {ds.title}" if ds.title else ""
+            title = f" - {ds['title']}" if ds["title"] else ""
             click.echo(
-                f"{ds.name}{title}\n  {ds.entities:,} entities, {ds.statements:,} statements; "
-                f"owner {ds.owner or '-'}; marking {ds.marking or '-'}"
+                f"{ds['name']}{title}\n  {ds['entities']:,} entities, "
+                f"{ds['statements']:,} statements; owner {ds['owner'] or '-'}; "
+                f"marking {ds['marking'] or '-'}"
             )
 
-    emit([ds.__dict__ for ds in items], as_json, text)
+    emit(items, as_json, text)
 
 
 @cli.command()
@@ -187,50 +189,53 @@ def datasets(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def runs(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
     """List import runs and how their rows were accounted for."""
-    with open_workspace(settings_of(ctx), read_only=True) as store:
-        items = store.runs(Reader.system(), dataset)
+    with backend(settings_of(ctx), fresh=False) as api:
+        items = api.runs(dataset)
 
     def text() -> None:
         for run in items:
             click.echo(
-                f"{run.run_id}  {run.dataset:<20} {run.status:<11} read {run.rows_read:>10,} "
-                f"loaded {run.rows_loaded:>10,} rejected {run.rows_rejected:>6,}  {run.source}"
+                f"{run['run_id']}  {run['dataset']:<20} {run['status']:<11} "
+                f"read {run['rows_read']:>10,} loaded {run['rows_loaded']:>10,} "
+                f"rejected {run['rows_rejected']:>6,}  {run['source']}"
             )
-            if run.error:
-                click.echo(f"    {run.error}")
+            if run["error"]:
+                click.echo(f"    {run['error']}")
 
-    emit([r.summary() for r in items], as_json, text)
+    emit(items, as_json, text)
 
 
 @cli.command()
 @click.argument("run_id")
-@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
 @json_option
 @click.pass_context
 def rejected(ctx: click.Context, run_id: str, limit: int, offset: int, as_json: bool) -> None:
     """Show the rows a run rejected and the values it dropped, with reasons."""
-    reader = Reader.system()
-    with open_workspace(settings_of(ctx), read_only=True) as store:
-        rows = store.rejected(reader, run_id, limit, offset)
-        dropped = store.dropped(reader, run_id, limit, offset)
-    data = {
-        "rejected_rows": [r.__dict__ for r in rows],
-        "dropped_values": [d.__dict__ for d in dropped],
-    }
+    with backend(settings_of(ctx), fresh=False) as api:
+        data = api.rejected(run_id, limit, offset)
+    rows, dropped = data["rejected_rows"], data["dropped_values"]
 
     def text() -> None:
         click.echo(f"Rejected rows ({len(rows)} shown):")
         for r in rows:
-            click.echo(f"  {Path(r.source_file).name} row {r.row}: {r.reason}\n    {r.record}")
+            click.echo(
+                f"  {Path(r['source_file']).name} row {r['row']}: {r['reason']}\n    {r['record']}"
+            )
         click.echo(f"Dropped values ({len(dropped)} shown):")
         for d in dropped:
             click.echo(
-                f"  {Path(d.source_file).name} row {d.row}: {d.entity}.{d.prop} = {d.value!r}: "
-                f"{d.reason}"
+                f"  {Path(d['source_file']).name} row {d['row']}: {d['entity']}.{d['prop']} = "
+                f"{d['value']!r}: {d['reason']}"
             )
 
     emit(data, as_json, text)
+
+
+def _minute(value: object) -> str:
+    """A timestamp (a datetime here, an ISO string from a server) to the minute."""
+    return str(value).replace("T", " ")[:16]
 
 
 @cli.command()
@@ -239,23 +244,20 @@ def rejected(ctx: click.Context, run_id: str, limit: int, offset: int, as_json: 
 @click.pass_context
 def entity(ctx: click.Context, entity_id: str, as_json: bool) -> None:
     """Show an entity: every property value with its provenance."""
-    with open_workspace(settings_of(ctx), read_only=True) as store:
-        found = store.entity(Reader.system(), entity_id)
-    if found is None:
-        raise NotFound(f"no entity {entity_id!r}")
-    data = {**found.to_ftm(), "statements": [s.__dict__ for s in found.statements]}
+    with backend(settings_of(ctx), fresh=False) as api:
+        data = api.entity(entity_id)
 
     def text() -> None:
-        click.echo(f"{found.schema} {found.id}  (datasets: {', '.join(found.datasets)})")
-        for s in found.statements:
-            if s.prop == "id":
+        click.echo(f"{data['schema']} {data['id']}  (datasets: {', '.join(data['datasets'])})")
+        for s in data["statements"]:
+            if s["prop"] == "id":
                 continue
-            origin = f" (was {s.original_value!r})" if s.original_value != s.value else ""
+            origin = f" (was {s['original_value']!r})" if s["original_value"] != s["value"] else ""
             click.echo(
-                f"  {s.prop:<18} {s.value}{origin}\n"
-                f"  {'':<18} {s.dataset} / run {s.run_id} / {Path(s.source_file or '-').name} "
-                f"row {s.source_row}; seen {s.first_seen:%Y-%m-%d %H:%M} .. "
-                f"{s.last_seen:%Y-%m-%d %H:%M}"
+                f"  {s['prop']:<18} {s['value']}{origin}\n"
+                f"  {'':<18} {s['dataset']} / run {s['run_id']} / "
+                f"{Path(s['source_file'] or '-').name} row {s['source_row']}; seen "
+                f"{_minute(s['first_seen'])} .. {_minute(s['last_seen'])}"
             )
 
     emit(data, as_json, text)
@@ -275,10 +277,9 @@ def export(
     """Export entities (ftm), statements with provenance (csv) or the graph (gexf)."""
     suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[fmt]
     target = out or Path(f"recoupe-export.{suffix}")
-    with open_workspace(settings_of(ctx), read_only=True) as store:
-        n = store.export(Reader.system(), fmt, target, dataset)
-    data = {"format": fmt, "file": str(target), "records": n}
-    emit(data, as_json, lambda: click.echo(f"Wrote {n:,} records to {target}"))
+    with backend(settings_of(ctx), fresh=False) as api:
+        data = api.export(target, fmt, dataset)
+    emit(data, as_json, lambda: click.echo(f"Wrote {data['records']:,} records to {target}"))
 
 
 # -- ontology ---------------------------------------------------------------------------------

@@ -36,8 +36,12 @@ def running_server(settings: Settings) -> str | None:
 
 
 @contextmanager
-def backend(settings: Settings) -> Iterator[LocalBackend | Client]:
-    """The running server's client, or the local workspace opened for reading."""
+def backend(settings: Settings, *, fresh: bool = True) -> Iterator[LocalBackend | Client]:
+    """The running server's client, or the local workspace opened for reading.
+
+    ``fresh`` first brings a local workspace's search index and graph up to date when an
+    import left them behind.
+    """
     from recoupe.client import Client
     from recoupe.services.local import LocalBackend
 
@@ -49,7 +53,8 @@ def backend(settings: Settings) -> Iterator[LocalBackend | Client]:
     from recoupe.services.runtime import Runtime
 
     with Runtime(settings, read_only=True) as runtime:
-        runtime.ensure_fresh()
+        if fresh:
+            runtime.ensure_fresh()
         yield LocalBackend(runtime, Reader.system())
 
 

@@ -136,19 +136,22 @@ class Client:
         return self.get("/api/places/radius", {"lat": lat, "lon": lon, "metres": metres, **p})
 
     # -- export and ingest -----------------------------------------------------------------
-    def export(self, out: Path, format: str = "ftm", dataset: str | None = None) -> Path:
+    def export(self, out: Path, format: str = "ftm", dataset: str | None = None) -> dict[str, Any]:
+        """Download an export to ``out``; the record count comes from the server's header."""
         params = {k: v for k, v in {"format": format, "dataset": dataset}.items() if v}
+        records = 0
         try:
             with self.http.stream("GET", "/api/export", params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._call("GET", "/api/export", params=params)
+                records = int(response.headers.get("X-Records", "0"))
                 with out.open("wb") as fh:
                     for chunk in response.iter_bytes():
                         fh.write(chunk)
         except httpx.HTTPError as exc:
             raise ServerError(f"cannot reach the Recoupe server at {self.url}: {exc}") from exc
-        return out
+        return {"format": format, "file": str(out), "records": records}
 
     def ingest(
         self,

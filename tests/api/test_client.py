@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -100,6 +101,19 @@ def test_cli_ingests_and_searches_through_a_running_server(tmp_path: Path) -> No
         found = runner.invoke(cli, [*ws, "search", "anselme vautrin", "--json"])
         assert found.exit_code == 0, found.output
         assert "Anselme Vautrin" in found.output
+        listed = runner.invoke(cli, [*ws, "datasets"])
+        assert listed.exit_code == 0, listed.output
+        assert "people" in listed.output
+        assert runner.invoke(cli, [*ws, "runs"]).exit_code == 0
+        hit = json.loads(found.output)["results"][0]["id"]
+        shown = runner.invoke(cli, [*ws, "entity", hit])
+        assert shown.exit_code == 0, shown.output
+        assert "Anselme Vautrin" in shown.output
+        out = tmp_path / "all.ftm.json"
+        exported = runner.invoke(cli, [*ws, "export", "--out", str(out)])
+        assert exported.exit_code == 0, exported.output
+        assert "Wrote 2 records" in exported.output
+        assert len(out.read_text().splitlines()) == 2
         twice = runner.invoke(cli, [*ws, "serve", "--port", str(_free_port())])
         assert twice.exit_code != 0
         assert "already runs" in str(twice.exception or twice.output)

@@ -97,10 +97,15 @@ def export(
     folder = Path(tempfile.mkdtemp(prefix="export-", dir=runtime.store.tmp))
     suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[format]
     target = folder / f"recoupe-export.{suffix}"
-    session.export(reader, format, target, dataset)
+    records = session.export(reader, format, target, dataset)
     background.add_task(_remove, folder)
     media = {"ftm": "application/x-ndjson", "csv": "text/csv", "gexf": "application/xml"}
-    return FileResponse(target, media_type=media[format], filename=target.name)
+    return FileResponse(
+        target,
+        media_type=media[format],
+        filename=target.name,
+        headers={"X-Records": str(records)},
+    )
 
 
 def _remove(folder: Path) -> None:

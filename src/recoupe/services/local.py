@@ -26,6 +26,24 @@ class LocalBackend:
         self.reader = reader
         self.store = runtime.store
 
+    def datasets(self) -> list[dict[str, Any]]:
+        return [ds.__dict__ for ds in self.store.datasets(self.reader)]
+
+    def runs(self, dataset: str | None = None) -> list[dict[str, Any]]:
+        return [r.summary() for r in self.store.runs(self.reader, dataset)]
+
+    def rejected(self, run_id: str, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+        rows = self.store.rejected(self.reader, run_id, limit, offset)
+        dropped = self.store.dropped(self.reader, run_id, limit, offset)
+        return {
+            "rejected_rows": [r.__dict__ for r in rows],
+            "dropped_values": [d.__dict__ for d in dropped],
+        }
+
+    def export(self, out: Path, fmt: str = "ftm", dataset: str | None = None) -> dict[str, Any]:
+        records = self.store.export(self.reader, fmt, out, dataset)
+        return {"format": fmt, "file": str(out), "records": records}
+
     def entity(self, entity_id: str) -> dict[str, Any]:
         found = self.store.entity(self.reader, entity_id)
         if found is None:

@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import duckdb
 
@@ -32,12 +33,14 @@ from recoupe.ontology.located import Located, Presence, located
 from recoupe.security.reader import Reader
 from recoupe.sql import quote_ident, quote_str, values_table
 from recoupe.store.duckdb import DuckDBStore
-from recoupe.store.timeline import in_list, related
+from recoupe.store.timeline import in_list, in_list_pairs, related
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180.0
 
 PLACES_TABLES = ("places", "sightings", "places_meta")
+#: participations sorted at once when building sightings (a few hundred MB of memory)
+SORT_ROWS = 3_000_000
 
 
 @dataclass(frozen=True)
@@ -193,99 +196,143 @@ def _build_places(con: duckdb.DuckDBPyConnection, loc: Located) -> None:
     )
 
 
-def _presence_sql(schema: str, presences: list[Presence], index: dict[Presence, int]) -> str:
-    """One aggregation pivoting the statements of ``schema`` events into participations."""
-    props = sorted({p for x in presences for p in (x.subject, x.place, *x.times)})
-    col = {p: f"c{i}" for i, p in enumerate(props)}
-    aggs = []
-    counted = {p for x in presences for p in (x.subject, x.place)}
-    for prop, name in col.items():
-        aggs.append(f"min(value) FILTER (WHERE prop = {quote_str(prop)}) AS {name}")
-        if prop in counted:
-            aggs.append(f"count(*) FILTER (WHERE prop = {quote_str(prop)}) AS n{name}")
-    selects = []
-    for p in presences:
-        ts = ", ".join(_timestamp(col[t]) for t in p.times)
-        selects.append(
-            f"SELECT entity_id, ds, source_id, {index[p]} AS presence, "
-            f"{quote_str(p.schema)} AS schema, {quote_str(p.place)} AS role, "
-            f"{col[p.subject]} AS subject, {col[p.place]} AS place, coalesce({ts}) AS ts, "
-            f"n{col[p.subject]} > 1 OR n{col[p.place]} > 1 AS multi, "
-            f"n{col[p.subject]} > 0 AND n{col[p.place]} > 0 AS involved FROM ev"
-        )
-    wanted = ", ".join(quote_str(p) for p in props)
-    return f"""
-        WITH s AS (SELECT st.entity_id, st.prop, st.value, st.source_id, ds.ds
-                   FROM statements st JOIN __ds ds USING (source_id)
-                   WHERE st.schema = {quote_str(schema)} AND st.prop IN ({wanted})),
-        ev AS (SELECT entity_id, ds, max(source_id) AS source_id, {", ".join(aggs)}
-               FROM s GROUP BY entity_id, ds)
-        SELECT entity_id, ds, source_id, presence, schema, role, subject, place, ts, multi
-        FROM ({" UNION ALL ".join(selects)}) WHERE involved
+def _pivot_sql(schema: str, presences: list[Presence], table: str) -> str:
+    """One aggregation of the statements of ``schema`` events, one row per event.
+
+    Entity values are carried as 64-bit hashes (and counted, to find events naming several
+    lines or places); their text comes back from small dictionaries at the end. Carrying
+    strings through a ten-million-group aggregation would cost twice the time.
     """
+    linked = sorted({p for x in presences for p in (x.subject, x.place)})
+    times = sorted({t for x in presences for t in x.times})
+    aggs = []
+    for prop in linked:
+        cond = f"prop = {quote_str(prop)}"
+        aggs.append(f"min(hash(value)) FILTER (WHERE {cond}) AS {quote_ident('h_' + prop)}")
+        aggs.append(f"count(*) FILTER (WHERE {cond}) AS {quote_ident('n_' + prop)}")
+    for prop in times:
+        ts = _timestamp("value")
+        aggs.append(
+            f"min(CASE WHEN prop = {quote_str(prop)} THEN {ts} END) AS {quote_ident('t_' + prop)}"
+        )
+    return f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT st.entity_id AS event_id, ds.ds, max(st.source_id) AS source_id, {", ".join(aggs)}
+        FROM statements st JOIN __ds ds USING (source_id)
+        WHERE st.schema = {quote_str(schema)} AND st.prop IN {in_list([*linked, *times])}
+        GROUP BY st.entity_id, ds.ds
+    """
+
+
+def _participations_sql(tables: dict[str, tuple[str, list[Presence]]]) -> str:
+    """Every (event, subject, place, time) of the pivoted events, as hashes."""
+    selects = []
+    for table, presences in tables.values():
+        for p in presences:
+            h_s, h_p = quote_ident("h_" + p.subject), quote_ident("h_" + p.place)
+            n_s, n_p = quote_ident("n_" + p.subject), quote_ident("n_" + p.place)
+            ts = ", ".join(quote_ident("t_" + t) for t in p.times)
+            selects.append(
+                f"SELECT event_id, ds, source_id, {quote_str(p.schema)} AS schema, "
+                f"{quote_str(p.subject)} AS subject_prop, {quote_str(p.place)} AS role, "
+                f"{h_s} AS subject_h, {h_p} AS place_h, coalesce({ts}) AS ts, "
+                f"{n_s} > 1 OR {n_p} > 1 AS multi FROM {table} WHERE {n_s} > 0 AND {n_p} > 0"
+            )
+    return "(" + " UNION ALL ".join(selects) + ")"
 
 
 def _build_sightings(con: duckdb.DuckDBPyConnection, loc: Located) -> tuple[int, int]:
     """``sightings`` from every declared presence; returns (unlocated, undated)."""
-    index = {p: i for i, p in enumerate(loc.presences)}
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE __seen (event_id VARCHAR, ds INTEGER, source_id INTEGER, "
-        "presence INTEGER, schema VARCHAR, role VARCHAR, subject VARCHAR, place VARCHAR, "
-        "ts TIMESTAMP, multi BOOLEAN)"
-    )
     by_schema: dict[str, list[Presence]] = {}
     for p in loc.presences:
         by_schema.setdefault(p.schema, []).append(p)
-    for schema, presences in sorted(by_schema.items()):
-        con.execute("INSERT INTO __seen " + _presence_sql(schema, presences, index))
-    _expand_multi(con, loc, index)
+    tables: dict[str, tuple[str, list[Presence]]] = {}
+    for i, (schema, presences) in enumerate(sorted(by_schema.items())):
+        tables[schema] = (f"__events{i}", presences)
+        con.execute(_pivot_sql(schema, presences, f"__events{i}"))
+    parts = _participations_sql(tables)
+    subjects = [(p.schema, p.subject) for p in loc.presences]
     con.execute(
-        """
-        CREATE OR REPLACE TABLE sightings AS
-        SELECT s.subject, s.event_id, s.schema, s.role, s.ts, p.lat, p.lon, s.place AS place_id,
-               s.source_id, p.source_id AS place_source_id, p.coord_source_id
-        FROM __seen s JOIN places p ON p.entity_id = s.place
-        WHERE s.ts IS NOT NULL
-        ORDER BY s.ts
+        f"""
+        CREATE OR REPLACE TEMP TABLE __names AS
+        SELECT hash(id) AS h, id FROM (
+            SELECT DISTINCT value AS id FROM statements
+            WHERE prop IN {in_list(s for _, s in subjects)}
+              AND (schema, prop) IN {in_list_pairs(subjects)})
         """
     )
+    clash = con.execute("SELECT h FROM __names GROUP BY h HAVING count(*) > 1").fetchone()
+    if clash is not None:
+        raise StoreError("two entity ids share a 64-bit hash: places cannot be built")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __places AS SELECT hash(entity_id) AS h, * FROM places"
+    )
+    _expand_multi(con, parts, [prop for p in loc.presences for prop in (p.subject, p.place)])
+    located_rows = f"""
+        SELECT n.id AS subject, u.event_id, u.schema, u.role, u.ts, p.lat, p.lon,
+               p.entity_id AS place_id, u.source_id, p.source_id AS place_source_id,
+               p.coord_source_id
+        FROM {parts} u JOIN __names n ON n.h = u.subject_h JOIN __places p ON p.h = u.place_h
+        WHERE u.ts IS NOT NULL AND NOT u.multi
+        UNION ALL
+        SELECT m.subject, m.event_id, m.schema, m.role, m.ts, p.lat, p.lon, p.entity_id,
+               m.source_id, p.source_id, p.coord_source_id
+        FROM __multi m JOIN places p ON p.entity_id = m.place"""
+    con.execute(f"CREATE OR REPLACE TABLE sightings AS SELECT * FROM ({located_rows}) WHERE false")
+    # sorted a slice of time at a time: each sort stays in memory, the table in time order
+    for lo, hi in _time_slices(con, parts):
+        con.execute(
+            f"INSERT INTO sightings SELECT * FROM ({located_rows}) "
+            "WHERE ($lo::TIMESTAMP IS NULL OR ts >= $lo::TIMESTAMP) "
+            "AND ($hi::TIMESTAMP IS NULL OR ts < $hi::TIMESTAMP) ORDER BY ts",
+            {"lo": lo, "hi": hi},
+        )
     row = con.execute(
-        "SELECT count(*) FILTER (WHERE ts IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM places p WHERE p.entity_id = s.place)), count(*) FILTER (WHERE ts IS NULL) "
-        "FROM __seen s"
+        "SELECT count(*) FILTER (WHERE ts IS NOT NULL AND place_h NOT IN "
+        f"(SELECT h FROM __places)), count(*) FILTER (WHERE ts IS NULL) FROM {parts}"
     ).fetchone()
-    con.execute("DROP TABLE __seen")
+    for table, _ in tables.values():
+        con.execute(f"DROP TABLE {table}")
+    for table in ("__names", "__places", "__multi"):
+        con.execute(f"DROP TABLE {table}")
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def _expand_multi(con: duckdb.DuckDBPyConnection, loc: Located, index: dict[Presence, int]) -> None:
-    """Events naming several subjects or places: one participation per pair of them."""
-    row = con.execute("SELECT count(*) FROM __seen WHERE multi").fetchone()
-    if not row or not row[0]:
-        return
-    roles = values_table(
-        [(str(i), p.subject, p.place) for p, i in index.items()], "presence, subject, place"
-    )
-    props = [prop for p in index for prop in (p.subject, p.place)]
+def _time_slices(
+    con: duckdb.DuckDBPyConnection, parts: str
+) -> list[tuple[datetime | None, datetime | None]]:
+    """Consecutive time ranges holding about :data:`SORT_ROWS` participations each."""
+    row = con.execute(f"SELECT count(ts) FROM {parts}").fetchone()
+    slices = max(1, math.ceil((int(row[0]) if row else 0) / SORT_ROWS))
+    if slices == 1:
+        return [(None, None)]
+    quantiles = [k / slices for k in range(1, slices)]
+    found = con.execute(
+        f"SELECT approx_quantile(ts, {quantiles!r}) FROM {parts} WHERE ts IS NOT NULL"
+    ).fetchone()
+    cuts = sorted(set(found[0])) if found and found[0] else []
+    edges: list[datetime | None] = [None, *cuts, None]
+    return list(pairwise(edges))
+
+
+def _expand_multi(con: duckdb.DuckDBPyConnection, parts: str, props: list[str]) -> None:
+    """``__multi``: events naming several subjects or places, one row per pair of them."""
     con.execute(
         f"""
-        INSERT INTO __seen
-        WITH m AS (SELECT m.*, r.subject AS subject_prop, r.place AS place_prop
-                   FROM __seen m JOIN {roles} r ON r.presence::INTEGER = m.presence
-                   WHERE m.multi),
+        CREATE OR REPLACE TEMP TABLE __multi AS
+        WITH m AS (SELECT * FROM {parts} WHERE multi AND ts IS NOT NULL),
         s AS (SELECT st.entity_id, st.schema, st.prop, st.value, ds.ds
               FROM statements st JOIN __ds ds USING (source_id)
               WHERE st.prop IN {in_list(props)} AND st.entity_id IN (SELECT event_id FROM m))
-        SELECT m.event_id, m.ds, m.source_id, m.presence, m.schema, m.role, a.value, b.value,
-               m.ts, false
+        SELECT a.value AS subject, m.event_id, m.schema, m.role, m.ts, b.value AS place,
+               m.source_id
         FROM m
         JOIN s a ON a.entity_id = m.event_id AND a.ds = m.ds AND a.schema = m.schema
                  AND a.prop = m.subject_prop
         JOIN s b ON b.entity_id = m.event_id AND b.ds = m.ds AND b.schema = m.schema
-                 AND b.prop = m.place_prop
+                 AND b.prop = m.role
         """
     )
-    con.execute("DELETE FROM __seen WHERE multi")
 
 
 def refresh_places(store: DuckDBStore) -> PlacesBuild:
@@ -496,14 +543,6 @@ def in_radius(
 
 
 # -- co-location ------------------------------------------------------------------------
-def holding_sql(loc: Located) -> str:
-    """A predicate on statements: ``prop`` names the holder of the entity (its owner)."""
-    if not loc.holdings:
-        return "false"
-    pairs = ", ".join(f"({quote_str(h.schema)}, {quote_str(h.prop)})" for h in loc.holdings)
-    return f"(schema, prop) IN ({pairs})"
-
-
 def near(
     store: DuckDBStore,
     reader: Reader,
@@ -569,7 +608,8 @@ def near(
               AND {distance} <= $metres),
         owners AS (
             SELECT entity_id AS other, min(value) AS holder FROM statements
-            WHERE {scope} AND prop IN {in_list(loc.holding_props)} AND {holding_sql(loc)}
+            WHERE {scope} AND prop IN {in_list(loc.holding_props)}
+              AND (schema, prop) IN {in_list_pairs((h.schema, h.prop) for h in loc.holdings)}
               AND entity_id IN (SELECT DISTINCT other FROM pairs)
             GROUP BY entity_id),
         g AS (SELECT coalesce(w.holder, p.other) AS who, p.* FROM pairs p

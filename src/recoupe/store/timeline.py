@@ -66,6 +66,14 @@ def in_list(values: Iterable[str]) -> str:
     return "(" + (", ".join(quote_str(v) for v in items) if items else "NULL") + ")"
 
 
+def in_list_pairs(pairs: Iterable[tuple[str, str]]) -> str:
+    """A SQL list of pairs of string literals, for ``(a, b) IN ...``."""
+    items = sorted(set(pairs))
+    if not items:
+        return "((NULL, NULL))"
+    return "(" + ", ".join(f"({quote_str(a)}, {quote_str(b)})" for a, b in items) + ")"
+
+
 def parse_date_sql(value: str) -> str:
     """SQL: a TIMESTAMP from an FtM date of any precision (year, month, day, time)."""
     return (
@@ -108,11 +116,11 @@ def related(
     holdings = located(store.model).holdings
     if not expand or not holdings or not wanted:
         return wanted
-    pairs = ", ".join(f"({quote_str(h.schema)}, {quote_str(h.prop)})" for h in holdings)
-    props = ", ".join(quote_str(p) for p in located(store.model).holding_props)
+    pairs = in_list_pairs((h.schema, h.prop) for h in holdings)
+    props = in_list(h.prop for h in holdings)
     rows = store.con.execute(
         f"SELECT DISTINCT entity_id FROM statements WHERE {store.scope_sql(reader)} "
-        f"AND prop IN ({props}) AND (schema, prop) IN ({pairs}) AND value IN {in_list(wanted)}"
+        f"AND prop IN {props} AND (schema, prop) IN {pairs} AND value IN {in_list(wanted)}"
     ).fetchall()
     return sorted(set(wanted) | {str(r[0]) for r in rows})
 
