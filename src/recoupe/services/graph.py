@@ -19,7 +19,6 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,6 +29,7 @@ from recoupe.graph import algorithms, export
 from recoupe.graph.data import EDGE_KINDS, GraphData, Int, Mask
 from recoupe.graph.subgraph import EdgeFilter, Subgraph
 from recoupe.security.reader import Reader
+from recoupe.services.graph_filters import Filters, bounded, parse_filter
 from recoupe.store.duckdb import DuckDBStore
 from recoupe.store.graph_source import build_graph
 
@@ -39,17 +39,6 @@ MAX_K = 20
 MAX_TOP = 1_000
 MAX_SAMPLE = 50
 MASKS_KEPT = 8
-FILTER_KEYS = {
-    "schemata": "schemata",
-    "schema": "schemata",
-    "kinds": "kinds",
-    "kind": "kinds",
-    "datasets": "datasets",
-    "dataset": "datasets",
-    "since": "since",
-    "until": "until",
-}
-Filters = EdgeFilter | Mapping[str, Any] | None
 
 
 @dataclass
@@ -243,62 +232,11 @@ class GraphService:
     ) -> EdgeFilter:
         """The filter of ``filters`` and keyword filters, checked (ConfigError names the
         parameter; a dataset the reader may not see is NotFound)."""
-        if more:
-            if isinstance(filters, EdgeFilter):
-                raise ConfigError("filters: give an EdgeFilter or keywords, not both")
-            filters = {**(filters or {}), **more}
-        if filters is None:
-            return EdgeFilter()
-        if isinstance(filters, EdgeFilter):
-            given: dict[str, Any] = {
-                "schemata": filters.schemata,
-                "kinds": filters.kinds,
-                "datasets": filters.datasets,
-                "since": filters.since,
-                "until": filters.until,
-            }
-        else:
-            given = {}
-            for key, value in filters.items():
-                if key not in FILTER_KEYS:
-                    raise ConfigError(f"filters: no filter {key!r} (use {sorted(FILTER_KEYS)})")
-                if value is not None and value != [] and value != "":
-                    given[FILTER_KEYS[key]] = value
-        model = self.store.model
-        schemata = None
-        if given.get("schemata") is not None:
-            schemata = set()
-            for name in _names(given["schemata"], "schemata"):
-                schema = model.get(name)
-                if schema is None:
-                    raise ConfigError(f"schemata: no schema {name!r}")
-                schemata |= {schema.name, *(s.name for s in schema.descendants)}
-        kinds = None
-        if given.get("kinds") is not None:
-            kinds = set(_names(given["kinds"], "kinds"))
-            if not kinds <= set(EDGE_KINDS):
-                raise ConfigError(f"kinds: use {list(EDGE_KINDS)} (got {sorted(kinds)})")
-        datasets = None
-        if given.get("datasets") is not None:
-            datasets = set(_names(given["datasets"], "datasets"))
-            visible = set(graph.datasets)
-            if access.codes is not None:
-                visible = {graph.datasets[c] for c in access.codes.tolist()}
-            unknown = sorted(datasets - visible)
-            if unknown:
-                raise NotFound(f"datasets: no dataset {unknown[0]!r}")
-        since, until = _day(given.get("since"), "since"), _day(given.get("until"), "until")
-        if since is not None and until is not None and since > until:
-            raise ConfigError(f"since: {since} is after until ({until})")
-        return EdgeFilter(
-            frozenset(schemata) if schemata is not None else None,
-            frozenset(kinds) if kinds is not None else None,
-            frozenset(datasets) if datasets is not None else None,
-            since,
-            until,
-        )
+        visible = set(graph.datasets)
+        if access.codes is not None:
+            visible = {graph.datasets[c] for c in access.codes.tolist()}
+        return parse_filter(filters, more, visible, self.store.model)
 
-    # -- operations -----------------------------------------------------------------------
     def expand(
         self,
         reader: Reader,
@@ -314,8 +252,8 @@ class GraphService:
         (edge, property, shared), ``dataset``/``datasets``, ``since`` and ``until``
         (YYYY-MM-DD). Beyond ``cap`` nodes the result says ``capped``.
         """
-        _bounded("depth", depth, 0, MAX_DEPTH)
-        _bounded("cap", cap, 1, MAX_CAP)
+        bounded("depth", depth, 0, MAX_DEPTH)
+        bounded("cap", cap, 1, MAX_CAP)
         state = self._current()
         access = self._access(state, reader)
         seeds = self._nodes(state, access, ids, "ids")
@@ -329,7 +267,7 @@ class GraphService:
         self, reader: Reader, a: str, b: str, k: int = 1, filters: Filters = None, **more: Any
     ) -> dict[str, Any]:
         """Up to ``k`` shortest paths between two entities (or shared values)."""
-        _bounded("k", k, 1, MAX_K)
+        bounded("k", k, 1, MAX_K)
         state = self._current()
         access = self._access(state, reader)
         ends = self._nodes(state, access, [a, b], "ids")
@@ -348,7 +286,7 @@ class GraphService:
         **more: Any,
     ) -> dict[str, Any]:
         """What every one of ``ids`` (two or more) links to."""
-        _bounded("cap", cap, 1, MAX_CAP)
+        bounded("cap", cap, 1, MAX_CAP)
         if isinstance(ids, str) or len(set(ids)) < 2:
             raise ConfigError("ids: give at least two different entity ids")
         state = self._current()
@@ -379,8 +317,8 @@ class GraphService:
 
     def communities(self, reader: Reader, top: int = 20, sample: int = 5) -> dict[str, Any]:
         """The ``top`` largest communities (Leiden, modularity) with sample members."""
-        _bounded("top", top, 1, MAX_TOP)
-        _bounded("sample", sample, 0, MAX_SAMPLE)
+        bounded("top", top, 1, MAX_TOP)
+        bounded("sample", sample, 0, MAX_SAMPLE)
         state = self._current()
         access = self._access(state, reader)
         found = self._communities(state, access)
@@ -401,7 +339,7 @@ class GraphService:
 
     def community_of(self, reader: Reader, entity_id: str, sample: int = 5) -> dict[str, Any]:
         """The community of one entity (None when it has no visible link)."""
-        _bounded("sample", sample, 0, MAX_SAMPLE)
+        bounded("sample", sample, 0, MAX_SAMPLE)
         state = self._current()
         access = self._access(state, reader)
         node = int(self._nodes(state, access, [entity_id], "id")[0])
@@ -421,7 +359,7 @@ class GraphService:
         """The ``top`` most central nodes by ``measure`` (degree, pagerank, betweenness)."""
         if measure not in algorithms.MEASURES:
             raise ConfigError(f"measure: use one of {list(algorithms.MEASURES)} (got {measure!r})")
-        _bounded("top", top, 1, MAX_TOP)
+        bounded("top", top, 1, MAX_TOP)
         state = self._current()
         access = self._access(state, reader)
         visible = frozenset(access.codes.tolist()) if access.codes is not None else frozenset()
@@ -461,8 +399,8 @@ class GraphService:
         binary file object, or a path to write), as GEXF 1.3, GraphML or Cypher."""
         if fmt not in export.FORMATS:
             raise ConfigError(f"format: use one of {list(export.FORMATS)} (got {fmt!r})")
-        _bounded("depth", depth, 0, MAX_DEPTH)
-        _bounded("cap", cap, 1, MAX_CAP)
+        bounded("depth", depth, 0, MAX_DEPTH)
+        bounded("cap", cap, 1, MAX_CAP)
         state = self._current()
         access = self._access(state, reader)
         where = self._filter(filters, more, access, state.graph)
@@ -496,37 +434,3 @@ def _mask(graph: GraphData, codes: Int) -> Mask:
     if holders is not None:
         mask[shared[holders[values] < 2]] = False
     return mask
-
-
-def _bounded(name: str, value: int, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{name}: give a whole number from {low} to {high} (got {value!r})")
-
-
-def _names(value: Any, name: str) -> list[str]:
-    items = [value] if isinstance(value, str) else list(value)
-    if not all(isinstance(i, str) and i for i in items):
-        raise ConfigError(f"{name}: give names (got {value!r})")
-    return [str(i) for i in items]
-
-
-def _day(value: Any, name: str) -> date | None:
-    """A date from ``YYYY-MM-DD``, or a month or year (its first day for ``since``, its
-    last for ``until``)."""
-    if value is None or isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()[:10]
-        try:
-            if len(text) == 4:
-                return date(int(text), 1, 1) if name == "since" else date(int(text), 12, 31)
-            if len(text) == 7:
-                first = date.fromisoformat(text + "-01")
-                if name == "since":
-                    return first
-                following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-                return following - timedelta(days=1)
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise ConfigError(f"{name}: give a date as YYYY-MM-DD, YYYY-MM or YYYY (got {value!r})")
