@@ -105,7 +105,13 @@ def _refresh_after(settings: Settings, progress: Progress | None) -> None:
     from recoupe.services.runtime import Runtime
 
     with Runtime(settings) as runtime:
-        runtime.refresh(progress)
+        report = runtime.refresh(progress)
+    for part, error in report.errors.items():
+        click.echo(
+            f"warning: the run is stored, but updating {part} failed: {error}; "
+            "`recoupe index` retries",
+            err=True,
+        )
 
 
 @cli.command()

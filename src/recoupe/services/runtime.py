@@ -8,14 +8,17 @@ Everything derived from the store (places, search index, graph) is brought up to
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from recoupe.config import Settings
+from recoupe.errors import RecoupeError
 from recoupe.services.graph import GraphService
 from recoupe.services.jobs import JobQueue
 from recoupe.services.search import SearchService
@@ -23,6 +26,8 @@ from recoupe.services.workspace import open_workspace
 from recoupe.store.base import Progress
 from recoupe.store.duckdb import DuckDBStore
 from recoupe.store.places import places_stale, refresh_places
+
+log = logging.getLogger("recoupe.refresh")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class RefreshReport:
     places_seconds: float | None
     index: dict[str, Any]
     graph_seconds: float | None
+    errors: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +48,7 @@ class RefreshReport:
             "places_seconds": self.places_seconds,
             "index": self.index,
             "graph_seconds": self.graph_seconds,
+            "errors": self.errors,
         }
 
 
@@ -84,40 +91,49 @@ class Runtime:
         """Bring places, the search index and the graph up to the store's generation.
 
         First the statements are compacted (put in entity order) when many were added since
-        the last time, so entity lookups stay fast as the store grows.
+        the last time, so entity lookups stay fast as the store grows. A part that fails
+        (out of memory, say) is reported in ``errors`` and the others still run: the
+        imported data itself is already committed and safe.
         """
+        seconds: dict[str, float | None] = {"compact": None, "places": None, "graph": None}
+        errors: dict[str, str] = {}
+        index: dict[str, Any] = {}
+
+        def part(name: str, stage: str, work: Callable[[], object]) -> None:
+            if progress is not None:
+                progress(stage, 0, 1)
+            started = time.monotonic()
+            try:
+                work()
+            except RecoupeError as exc:
+                errors[name] = str(exc)
+                log.error("%s failed: %s", stage, exc)
+                return
+            seconds[name] = round(time.monotonic() - started, 2)
+            if progress is not None:
+                progress(stage, 1, 1)
+
         with self._refresh_lock:
             store = self.session()
             generation = store.generation()
-            compact_seconds: float | None = None
             if not self.read_only and (rebuild or store.needs_compaction()):
-                if progress is not None:
-                    progress("compacting statements", 0, 1)
-                started = time.monotonic()
-                store.compact()
-                compact_seconds = round(time.monotonic() - started, 2)
-            places_seconds: float | None = None
+                part("compact", "compacting statements", store.compact)
             if not self.read_only and (rebuild or places_stale(store)):
-                if progress is not None:
-                    progress("deriving places", 0, 1)
-                started = time.monotonic()
-                refresh_places(store)
-                places_seconds = round(time.monotonic() - started, 2)
+                part("places", "deriving places", lambda: refresh_places(store))
 
             def indexed(count: int) -> None:
                 if progress is not None:
                     progress("indexing for search", count, max(count, 1))
 
-            index = self.search.refresh(store, rebuild=rebuild, progress=indexed)
-            if progress is not None:
-                progress("building the link graph", 0, 1)
-            started = time.monotonic()
-            self.graph.refresh()
-            graph_seconds = round(time.monotonic() - started, 2)
-            if progress is not None:
-                progress("building the link graph", 1, 1)
+            def search() -> None:
+                index.update(
+                    self.search.refresh(store, rebuild=rebuild, progress=indexed).to_dict()
+                )
+
+            part("index", "indexing for search", search)
+            part("graph", "building the link graph", lambda: self.graph.refresh(rebuild=rebuild))
         return RefreshReport(
-            generation, compact_seconds, places_seconds, index.to_dict(), graph_seconds
+            generation, seconds["compact"], seconds["places"], index, seconds["graph"], errors
         )
 
     def ensure_fresh(self) -> None:
