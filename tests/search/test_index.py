@@ -168,3 +168,21 @@ def test_rebuild_gives_the_same_answers(indexed: SearchService, store: DuckDBSto
     assert report.full
     assert report.documents == 8
     assert names(indexed, store, "laden") == before
+
+
+def test_documents_are_the_same_when_built_in_parts(
+    indexed: SearchService, store: DuckDBStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recoupe.store import search_source
+
+    def rows() -> list[tuple[str, str]]:
+        return sorted(
+            (r["id"], r["dataset"])
+            for batch in search_source.document_batches(store)
+            for r in batch.to_pylist()
+        )
+
+    whole = rows()
+    monkeypatch.setattr(search_source, "PART_STATEMENTS", 5)
+    assert len(search_source._id_ranges(store)) > 1
+    assert rows() == whole

@@ -8,6 +8,7 @@ countries, dates and other text.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -18,6 +19,7 @@ from recoupe.sql import quote_str, values_table
 from recoupe.store.duckdb import DuckDBStore
 
 BATCH_ROWS = 20_000
+PART_STATEMENTS = 4_000_000
 
 
 def _categories(model: Model) -> list[tuple[str, str, str, str, str]]:
@@ -71,9 +73,47 @@ def document_batches(store: DuckDBStore, since: int | None = None) -> Iterator[p
             [since, since],
         )
         touched = "JOIN __touched t USING (entity_id)"
-    result = con.execute(f"""
+    for low, high in _id_ranges(store):
+        yield from _documents(store, touched, low, high)
+
+
+def _id_ranges(store: DuckDBStore) -> list[tuple[str | None, str | None]]:
+    """Ranges of entity ids holding about ``PART_STATEMENTS`` statements each.
+
+    Grouping a hundred million statements at once would not fit the engine's memory;
+    statements are stored in entity order, so each range reads only its own blocks.
+    """
+    row = store.con.execute("SELECT count(*) FROM statements").fetchone()
+    parts = max(1, (int(row[0]) if row else 0) // PART_STATEMENTS)
+    if parts == 1:
+        return [(None, None)]
+    cuts = [i / parts for i in range(1, parts)]
+    found = store.con.execute(
+        "SELECT quantile_disc(entity_id, ?) FROM "
+        "(SELECT entity_id FROM statements USING SAMPLE 200000 ROWS)",
+        [cuts],
+    ).fetchone()
+    bounds = sorted(set(found[0])) if found and found[0] else []
+    edges: list[str | None] = [None, *bounds, None]
+    return list(itertools.pairwise(edges))
+
+
+def _documents(
+    store: DuckDBStore, touched: str, low: str | None, high: str | None
+) -> Iterator[pa.RecordBatch]:
+    where = []
+    params: list[str] = []
+    if low is not None:
+        where.append("st.entity_id >= ?")
+        params.append(low)
+    if high is not None:
+        where.append("st.entity_id < ?")
+        params.append(high)
+    within = ("WHERE " + " AND ".join(where)) if where else ""
+    result = store.con.execute(
+        f"""
         WITH s AS (SELECT st.entity_id, st.schema, st.prop, st.value, f.dataset
-                   FROM statements st {touched} JOIN sources f USING (source_id)),
+                   FROM statements st {touched} JOIN sources f USING (source_id) {within}),
         c AS (SELECT s.*, c.cat, c.type, c.rnk,
                      CASE WHEN c.cat = 'id' THEN {_normalised_id()} END AS norm
               FROM s LEFT JOIN __search_props c ON c.schema = s.schema AND c.prop = s.prop)
@@ -86,6 +126,7 @@ def document_batches(store: DuckDBStore, since: int | None = None) -> Iterator[p
                coalesce(list(DISTINCT value) FILTER (WHERE cat = 'date'), []) AS dates,
                coalesce(list(DISTINCT value) FILTER (WHERE cat IN ('text', 'id')), [])
                    AS texts
-        FROM c GROUP BY entity_id, dataset""")
-    reader = result.to_arrow_reader(BATCH_ROWS)
-    yield from reader
+        FROM c GROUP BY entity_id, dataset""",
+        params,
+    )
+    yield from result.to_arrow_reader(BATCH_ROWS)
