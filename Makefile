@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install docs bench clean
+.PHONY: demo test lint typecheck unit install docs bench bench-analysis clean
 
 ## Create .venv and install the locked dependencies, then the package (editable).
 install: $(STAMP)
@@ -40,6 +40,10 @@ docs: $(STAMP)
 ## Ingest benchmark (1M and 10M call rows, and ftm map on 100k); see docs/benchmarks.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+
+## Analysis benchmark (search, graph, API under load at 100k, 1M and 10M calls).
+bench-analysis: $(STAMP)
+	$(BIN)/python benchmarks/analysis.py --scales 100k,1m,10m
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
