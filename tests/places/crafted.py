@@ -79,6 +79,8 @@ DATASETS: dict[str, list[Entity]] = {
         _call("C4", "2024-03-02", ("PH3", "T1"), ("PH2", "T2")),  # no time of day
         _call("C5", "2024-03-05T08:00:00", ("PH2", ["T1", "T3"]), ("PH3", "T3")),
         _call("C6", "2024-03-01T10:05:00", ("PH1", "TX"), ("PH3", "T3")),  # TX: no place
+        # PH9 has no statements of its own: only this call names it
+        _call("C7", "2024-03-06T09:00:00", ("PH9", "T2"), ("PH2", "T2")),
     ],
     "travel": [
         _e("A2", "Address", full="Lyon Part-Dieu", latitude=str(A2[0]), longitude=str(A2[1])),

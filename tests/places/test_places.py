@@ -51,7 +51,7 @@ def test_refresh_builds_places_and_reports_what_it_skipped(
     assert places_build(store) is None and places_stale(store)
     build = refresh_places(store)
     assert build.generation == store.generation()
-    assert (build.places, build.sightings) == (9, 13)
+    assert (build.places, build.sightings) == (9, 15)
     assert build.invalid_coordinates == 2  # latitude 95.5, latitude "abc"
     assert build.unplaced == 4  # TX, TY, TZ at (0, 0), TH without longitude
     assert build.unlocated == 1  # C6's caller, under tower TX
@@ -78,7 +78,7 @@ def test_sightings_are_participations_in_time_order(built: DuckDBStore) -> None:
     stored = [r[0] for r in built.con.execute("SELECT ts FROM sightings").fetchall()]
     assert stored == sorted(stored)
     rows = built.con.execute(
-        "SELECT subject, event_id, role, strftime(ts, '%d %H:%M'), place_id FROM sightings "
+        "SELECT subject, event_id, role, strftime(ts, '%d %H:%M'), place_id FROM sightings_named "
         "ORDER BY ts, subject, place_id"
     ).fetchall()
     assert rows[:4] == [
@@ -187,13 +187,13 @@ def test_near_finds_lines_and_travellers_close_in_time(built: DuckDBStore, reade
     assert [n.entity_id for n in near(built, reader, "P1", 500, 15)] == ["PH3"]
     assert [n.entity_id for n in near(built, reader, "P1", 50, 30)] == ["PH3"]
     # from a line: only that line's sightings, the other side grouped to its holder
-    assert [n.entity_id for n in near(built, reader, "PH2", 500, 30)] == ["PH3", "P1"]
+    assert [n.entity_id for n in near(built, reader, "PH2", 500, 30)] == ["PH3", "PH9", "P1"]
 
 
 def test_reader_scope_is_respected(built: DuckDBStore) -> None:
     # without the towers, calls place nobody; Ana's travels still do
     no_towers = Denying.without("towers")
-    assert built.con.execute("SELECT count(*) FROM sightings").fetchone() == (13,)
+    assert built.con.execute("SELECT count(*) FROM sightings").fetchone() == (15,)
     assert near(built, no_towers, "P1", 500, 30) == []
     total, page = in_box(built, no_towers, -90, -180, 90, 180)
     assert total == 4 and {p.entity_id for p in page} == {"A1", "A2", "P1", "CO1"}
@@ -230,11 +230,14 @@ def test_services_return_json_ready_results(built: DuckDBStore, reader: Reader) 
         ("P1", "Ana Alves"),
         ("CO1", "Alves SARL"),
     }
+    same_day = service.colocated(built, reader, "P1", since="2024-03-01", until="2024-03-01")
+    assert [n["entity_id"] for n in same_day.neighbours] == ["PH3", "P2"]
+    assert service.colocated(built, reader, "P1", since="2024-03-02").neighbours == []
     box = service.places_in_box(built, reader, 60, 179, 70, -179)
     assert box.total == 2
     refreshed = service.refresh(built)
     json.dumps(refreshed)
-    assert refreshed["sightings"] == 13
+    assert refreshed["sightings"] == 15
 
 
 @pytest.mark.parametrize(

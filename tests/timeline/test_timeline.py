@@ -89,14 +89,15 @@ def test_histogram_counts_each_event_once(loaded: DuckDBStore, reader: Reader) -
         buckets = histogram(loaded, reader, ids, interval, **kw)
         return [(b.start.strftime("%Y-%m-%d"), b.schema, b.count) for b in buckets]
 
-    assert counts(["PH2"], "month") == [("2024-03-01", None, 4)]
+    assert counts(["PH2"], "month") == [("2024-03-01", None, 5)]
     assert counts(["PH2"], "day") == [
         ("2024-03-01", None, 2),
         ("2024-03-02", None, 1),
         ("2024-03-05", None, 1),
+        ("2024-03-06", None, 1),
     ]
-    # weeks start on Monday: Friday 1 and Saturday 2 March, then Tuesday 5 March
-    assert counts(["PH2"], "week") == [("2024-02-26", None, 3), ("2024-03-04", None, 1)]
+    # weeks start on Monday: Friday 1 and Saturday 2 March, then Tuesday 5 and Wednesday 6
+    assert counts(["PH2"], "week") == [("2024-02-26", None, 3), ("2024-03-04", None, 2)]
     # C1 involves both lines: counted once
     assert counts(["PH1", "PH3"], "year") == [("2024-01-01", None, 6)]
     assert counts(["P1"], "year", by_schema=True) == [
@@ -135,6 +136,7 @@ def test_services(loaded: DuckDBStore, reader: Reader) -> None:
     assert hist.to_dict()["buckets"] == [
         {"start": datetime(2024, 3, 2).isoformat(), "schema": None, "count": 1},
         {"start": datetime(2024, 3, 5).isoformat(), "schema": None, "count": 1},
+        {"start": datetime(2024, 3, 6).isoformat(), "schema": None, "count": 1},
     ]
     with pytest.raises(NotFound):
         entity_timeline(loaded, reader, "nobody")

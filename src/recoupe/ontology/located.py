@@ -1,6 +1,6 @@
 """Where things are and who was where when: a small table over the schemata.
 
-Three kinds of declaration, all data, checked against the model by :func:`located`:
+Four kinds of declaration, all data, checked against the model by :func:`check`:
 
 - :data:`COORDINATES`: schemata whose entities carry a latitude and a longitude
   (a cell tower, a geocoded address);

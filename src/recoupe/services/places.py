@@ -7,7 +7,7 @@ from typing import Any
 
 from recoupe.errors import ConfigError, NotFound
 from recoupe.security.reader import Reader
-from recoupe.services.timeline import check_page
+from recoupe.services.timeline import check_page, check_range, period
 from recoupe.store.duckdb import DuckDBStore
 from recoupe.store.places import (
     Place,
@@ -49,6 +49,8 @@ class NearReport:
     caption: str | None
     metres: float
     minutes: float
+    since: str | None
+    until: str | None
     stale: bool
     neighbours: list[dict[str, Any]] = field(default_factory=list)
 
@@ -171,8 +173,13 @@ def colocated(
     minutes: float = 30.0,
     limit: int = 20,
     examples: int = 3,
+    since: str | None = None,
+    until: str | None = None,
 ) -> NearReport:
-    """Who was within ``metres`` and ``minutes`` of an entity (a person: of their lines)."""
+    """Who was within ``metres`` and ``minutes`` of an entity (a person: of their lines).
+
+    ``since`` and ``until`` (ISO dates, both inclusive) limit the entity's own sightings.
+    """
     _check_metres(metres)
     if not 0.0 < minutes <= MAX_MINUTES:
         raise ConfigError(f"minutes must be more than 0 and at most {MAX_MINUTES:g}")
@@ -180,11 +187,15 @@ def colocated(
         raise ConfigError(f"limit must be between 1 and {MAX_NEIGHBOURS} (got {limit})")
     if not 0 <= examples <= MAX_EXAMPLES:
         raise ConfigError(f"examples must be between 0 and {MAX_EXAMPLES} (got {examples})")
+    check_range(since, until)
+    start = period("since", since)[1] if since is not None else None
+    end = period("until", until)[2] if until is not None else None
     schema = visible_schema(store, reader, entity_id)
     if schema is None:
         raise NotFound(f"no entity {entity_id!r}")
     found = near(
-        store, reader, entity_id, metres, minutes, limit=limit, examples=examples
+        store, reader, entity_id, metres, minutes, limit=limit, examples=examples,
+        since=start, until=end,
     )  # fmt: skip
     ids = {entity_id}
     for neighbour in found:
@@ -218,6 +229,8 @@ def colocated(
         caption=names.get(entity_id),
         metres=float(metres),
         minutes=float(minutes),
+        since=since,
+        until=until,
         stale=places_stale(store),
         neighbours=rows,
     )

@@ -122,9 +122,9 @@ def entity_timeline(
         store, reader, entity_id, since=start, until=end, limit=limit, offset=offset,
         expand=expand,
     )  # fmt: skip
-    names = captions(store, reader, [entity_id, *(i.other or "" for i in items)])
-    subjects = {i.subject for i in items if i.subject != entity_id}
-    names.update(captions(store, reader, subjects - names.keys()))
+    names = captions(
+        store, reader, {entity_id, *(i.other or "" for i in items), *(i.subject for i in items)}
+    )
     rows = []
     for item in items:
         row = asdict(item)

@@ -267,7 +267,8 @@ class DuckDBStore:
         ids = list(rows[0] or []) if rows else []
         if not ids:
             return "false"
-        return "list_contains([" + ", ".join(str(i) for i in ids) + "]::INTEGER[], source_id)"
+        # An IN list is applied while scanning; list_contains would be evaluated row by row.
+        return "source_id IN (" + ", ".join(str(int(i)) for i in ids) + ")"
 
     def _names(self, reader: Reader, dataset: str | None = None) -> list[str]:
         names = self.visible_datasets(reader)
