@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+import functools
+import json
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Annotated, Any, ParamSpec
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from recoupe.security.reader import Reader
 from recoupe.services.runtime import Runtime
@@ -35,3 +39,29 @@ def get_reader(request: Request) -> Reader:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[DuckDBStore, Depends(get_session)]
 ReaderDep = Annotated[Reader, Depends(get_reader)]
+
+
+class FastJSON(JSONResponse):
+    """JSON without FastAPI's generic encoder (twenty times slower on a graph answer)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, default=_plain).encode("utf-8")
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+P = ParamSpec("P")
+
+
+def fast_json(endpoint: Callable[P, Any]) -> Callable[P, Any]:
+    """Send what a route returns as :class:`FastJSON` (its annotation still documents it)."""
+
+    @functools.wraps(endpoint)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
+        return FastJSON(endpoint(*args, **kwargs))
+
+    return wrapper

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep
+from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, fast_json
 from recoupe.errors import NotFound
 from recoupe.store.duckdb import EXPORT_FORMATS
 
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/health", tags=["server"], summary="Server status and data generation")
+@fast_json
 def health(runtime: RuntimeDep, session: SessionDep) -> dict[str, Any]:
     from recoupe import __version__
 
@@ -31,16 +32,19 @@ def health(runtime: RuntimeDep, session: SessionDep) -> dict[str, Any]:
 
 
 @router.get("/datasets", tags=["datasets"], summary="Datasets the reader may see")
+@fast_json
 def datasets(session: SessionDep, reader: ReaderDep) -> list[dict[str, Any]]:
     return [ds.__dict__ for ds in session.datasets(reader)]
 
 
 @router.get("/datasets/{name}", tags=["datasets"], summary="One dataset")
+@fast_json
 def dataset(name: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
     return session.dataset(reader, name).__dict__
 
 
 @router.get("/runs", tags=["runs"], summary="Import runs and how their rows were accounted for")
+@fast_json
 def runs(
     session: SessionDep, reader: ReaderDep, dataset: str | None = None
 ) -> list[dict[str, Any]]:
@@ -48,6 +52,7 @@ def runs(
 
 
 @router.get("/runs/{run_id}", tags=["runs"], summary="One import run")
+@fast_json
 def run(run_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
     return session.run(reader, run_id).summary()
 
@@ -55,6 +60,7 @@ def run(run_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
 @router.get(
     "/runs/{run_id}/rejected", tags=["runs"], summary="Rows a run rejected, values it dropped"
 )
+@fast_json
 def rejected(
     run_id: str,
     session: SessionDep,
@@ -73,6 +79,7 @@ def rejected(
     tags=["entities"],
     summary="An entity: its properties and every statement with its provenance",
 )
+@fast_json
 def entity(entity_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
     found = session.entity(reader, entity_id)
     if found is None:

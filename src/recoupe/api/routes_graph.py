@@ -9,13 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse
 
-from recoupe.api.deps import ReaderDep, RuntimeDep
+from recoupe.api.deps import ReaderDep, RuntimeDep, fast_json
 
 router = APIRouter(prefix="/api/graph", tags=["graph"])
 GRAPH_FORMATS = {"gexf": "application/xml", "graphml": "application/xml", "cypher": "text/plain"}
 
 
 @router.get("/expand", summary="Neighbourhood of entities, by depth, with filters and a cap")
+@fast_json
 def expand(
     runtime: RuntimeDep,
     reader: ReaderDep,
@@ -33,6 +34,7 @@ def expand(
 
 
 @router.get("/paths", summary="Shortest paths between two entities (k of them)")
+@fast_json
 def paths(
     runtime: RuntimeDep,
     reader: ReaderDep,
@@ -44,6 +46,7 @@ def paths(
 
 
 @router.get("/common", summary="Neighbours shared by all the given entities")
+@fast_json
 def common(
     runtime: RuntimeDep, reader: ReaderDep, id: Annotated[list[str], Query(min_length=2)]
 ) -> dict[str, Any]:
@@ -51,6 +54,7 @@ def common(
 
 
 @router.get("/communities", summary="Communities of the whole graph (Leiden), largest first")
+@fast_json
 def communities(
     runtime: RuntimeDep, reader: ReaderDep, top: Annotated[int, Query(ge=1, le=1000)] = 20
 ) -> dict[str, Any]:
@@ -58,6 +62,7 @@ def communities(
 
 
 @router.get("/centrality", summary="Most central entities (degree, PageRank, betweenness)")
+@fast_json
 def centrality(
     runtime: RuntimeDep,
     reader: ReaderDep,

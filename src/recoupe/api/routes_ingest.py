@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
-from recoupe.api.deps import RuntimeDep
+from recoupe.api.deps import RuntimeDep, fast_json
 from recoupe.errors import ConfigError
 from recoupe.services.ingest import check_uploaded, ingest_mapping
 from recoupe.services.jobs import Job
@@ -74,10 +74,12 @@ def ingest(
 
 
 @router.get("/jobs", summary="Background jobs, newest first")
+@fast_json
 def jobs(runtime: RuntimeDep) -> list[dict[str, Any]]:
     return [j.to_dict() for j in runtime.jobs.list()]
 
 
 @router.get("/jobs/{job_id}", summary="One job: state, progress, result or error")
+@fast_json
 def job(job_id: str, runtime: RuntimeDep) -> dict[str, Any]:
     return runtime.jobs.get(job_id).to_dict()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from recoupe.api.deps import ReaderDep, SessionDep
+from recoupe.api.deps import ReaderDep, SessionDep, fast_json
 from recoupe.services import places, timeline
 
 router = APIRouter(prefix="/api")
@@ -17,6 +17,7 @@ router = APIRouter(prefix="/api")
     tags=["time"],
     summary="Dated statements and events of an entity (and of the lines it holds)",
 )
+@fast_json
 def entity_timeline(
     entity_id: str,
     session: SessionDep,
@@ -41,6 +42,7 @@ def entity_timeline(
 
 
 @router.get("/timeline/histogram", tags=["time"], summary="Events per interval for entities")
+@fast_json
 def histogram(
     session: SessionDep,
     reader: ReaderDep,
@@ -56,6 +58,7 @@ def histogram(
 
 
 @router.get("/places/bbox", tags=["places"], summary="Entities located in a bounding box")
+@fast_json
 def bbox(
     session: SessionDep,
     reader: ReaderDep,
@@ -73,6 +76,7 @@ def bbox(
 
 
 @router.get("/places/radius", tags=["places"], summary="Entities within a radius of a point")
+@fast_json
 def radius(
     session: SessionDep,
     reader: ReaderDep,
@@ -93,6 +97,7 @@ def radius(
     tags=["places"],
     summary="Who was within R metres of this entity within T minutes (co-location)",
 )
+@fast_json
 def near(
     entity_id: str,
     session: SessionDep,

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep
+from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, fast_json
 from recoupe.search.query import MAX_LIMIT, SearchQuery
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 
 @router.get("/search", summary="Search entities by name, identifier or any value")
+@fast_json
 def search(
     runtime: RuntimeDep,
     session: SessionDep,

@@ -389,10 +389,13 @@ def places_build(store: DuckDBStore) -> PlacesBuild | None:
     ).fetchone()
     if not found or not found[0]:
         return None
-    row = store.con.execute(
-        "SELECT generation, engine, built_at, seconds, places, sightings, "
-        "invalid_coordinates, unplaced, unlocated, undated FROM places_meta"
-    ).fetchone()
+    try:
+        row = store.con.execute(
+            "SELECT generation, engine, built_at, seconds, places, sightings, "
+            "invalid_coordinates, unplaced, unlocated, undated FROM places_meta"
+        ).fetchone()
+    except duckdb.BinderException:
+        return None  # built by an earlier layout: rebuilt like a store that never had one
     return PlacesBuild(*row) if row else None
 
 
