@@ -178,13 +178,19 @@ class SearchIndex:
         writer = self.writer()
         count = 0
         for batch in batches:
-            rows = batch.to_pylist()
             if replace:
-                for entity_id in {r["id"] for r in rows}:
+                for entity_id in set(batch.column("id").to_pylist()):
                     writer.delete_documents_by_term("id", entity_id)
-            for row in rows:
-                writer.add_document(self._document(row, schema_of))
-            count += len(rows)
+            slow: list[int] = []
+            for i, ready in enumerate(batch.column("json").to_pylist()):
+                if ready is None:
+                    slow.append(i)
+                else:
+                    writer.add_json(ready)
+            if slow:
+                for row in batch.take(slow).to_pylist():
+                    writer.add_document(self._document(row, schema_of))
+            count += batch.num_rows
             if progress is not None:
                 progress(count)
         return count

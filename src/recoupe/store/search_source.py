@@ -1,6 +1,8 @@
 """The rows the search index is built from, computed in SQL from statements.
 
-One row per (entity, dataset): access is decided per dataset, so a record never carries
+One row per (entity, dataset), and for records without names (calls, payments...) the
+whole index document as JSON, made by the engine: only names need Python (their keys).
+Access is decided per dataset, so a record never carries
 into the index a value from a dataset the reader of a search result may not see. Values are
 grouped by what they are for search: names, identifiers (in their indexed normal form),
 countries, dates and other text.
@@ -112,7 +114,7 @@ def _documents(
     within = ("WHERE " + " AND ".join(where)) if where else ""
     result = store.con.execute(
         f"""
-        WITH s AS (SELECT st.entity_id, st.schema, st.prop, st.value, f.dataset
+        WITH g AS (WITH s AS (SELECT st.entity_id, st.schema, st.prop, st.value, f.dataset
                    FROM statements st {touched} JOIN sources f USING (source_id) {within}),
         c AS (SELECT s.*, c.cat, c.type, c.rnk,
                      CASE WHEN c.cat = 'id' THEN {_normalised_id()} END AS norm
@@ -126,7 +128,16 @@ def _documents(
                coalesce(list(DISTINCT value) FILTER (WHERE cat = 'date'), []) AS dates,
                coalesce(list(DISTINCT value) FILTER (WHERE cat IN ('text', 'id')), [])
                    AS texts
-        FROM c GROUP BY entity_id, dataset""",
+        FROM c GROUP BY entity_id, dataset)
+        SELECT g.*, CASE WHEN len(names) = 0 AND len(schemata) = 1 THEN to_json({{
+            'id': id, 'dataset': dataset, 'schema': schemata[1],
+            'caption': CASE WHEN caption IS NULL THEN [] ELSE [caption] END,
+            'ids': ids, 'countries': countries, 'text': texts,
+            'dates': list_filter(list_transform(dates, d -> strftime(try_cast(
+                CASE len(d) WHEN 4 THEN d || '-01-01' WHEN 7 THEN d || '-01' ELSE left(d, 19)
+                END AS TIMESTAMP), '%Y-%m-%dT%H:%M:%SZ')), x -> x IS NOT NULL)
+        }})::VARCHAR END AS json
+        FROM g""",
         params,
     )
     yield from result.to_arrow_reader(BATCH_ROWS)
