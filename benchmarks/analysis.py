@@ -38,6 +38,7 @@ import numpy as np
 
 from recoupe.config import Settings
 from recoupe.scenario import generate
+from recoupe.scenario.truth import telecom_people
 from recoupe.search.query import SearchQuery
 from recoupe.security.reader import Reader
 from recoupe.services.ingest import ingest_mapping
@@ -94,17 +95,6 @@ def ensure_workspace(scale: str) -> tuple[Settings, dict[str, Any]]:
     return settings, {"ingest": ingest, "truth": truth}
 
 
-def telecom_people(truth: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """(name as written, telecom person id, cell member) for people with a phone line."""
-    found = []
-    for person in truth["people"]:
-        for record in person["records"]:
-            if record["dataset"] == "telecom" and record["schema"] == "Person":
-                found.append((record["written_as"], record["entity_id"], person["cell"]))
-                break
-    return found
-
-
 def bench_in_process(settings: Settings, truth: dict[str, Any], rng: random.Random) -> Any:
     result: dict[str, Any] = {}
     reader = Reader.system()
@@ -117,7 +107,7 @@ def bench_in_process(settings: Settings, truth: dict[str, Any], rng: random.Rand
             result["first_refresh"] = json.loads(earlier.read_text())
         store = runtime.store
         result["counts"] = store.counts(reader)
-        people = telecom_people(truth)
+        people = [(name, eid, cell) for _, name, eid, cell in telecom_people(truth)]
         sample = rng.sample(people, min(SAMPLES, len(people)))
         # search
         timings: dict[str, list[float]] = {"exact": [], "typo": []}

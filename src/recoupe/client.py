@@ -53,6 +53,10 @@ class Client:
             response = self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise ServerError(f"cannot reach the Recoupe server at {self.url}: {exc}") from exc
+        return self._check(response)
+
+    def _check(self, response: httpx.Response) -> httpx.Response:
+        """The response, or the error its problem document describes."""
         if response.status_code >= 400:
             try:
                 detail = str(response.json().get("detail") or response.text)
@@ -144,7 +148,7 @@ class Client:
             with self.http.stream("GET", "/api/export", params=params) as response:
                 if response.status_code >= 400:
                     response.read()
-                    self._call("GET", "/api/export", params=params)
+                    self._check(response)
                 records = int(response.headers.get("X-Records", "0"))
                 with out.open("wb") as fh:
                     for chunk in response.iter_bytes():

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from recoupe.api.app import create_app
 from recoupe.config import Settings
+from recoupe.scenario.truth import telecom_people
 from recoupe.services.demo import run_demo
 
 
@@ -46,10 +47,9 @@ def api(demo_settings: Settings) -> Iterator[TestClient]:
 
 def telecom_person(person: dict[str, Any]) -> tuple[str, str]:
     """(name, entity id of the telecom subscriber record) of a scenario person."""
-    for record in person["records"]:
-        if record["dataset"] == "telecom" and record["schema"] == "Person":
-            return str(record["written_as"]), str(record["entity_id"])
-    raise AssertionError(f"{person['person']} has no telecom record")
+    found = telecom_people({"people": [person]})
+    assert found, f"{person['person']} has no telecom record"
+    return found[0][1], found[0][2]
 
 
 def cell_members(truth: dict[str, Any]) -> list[dict[str, Any]]:

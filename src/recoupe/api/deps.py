@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec
 
-from fastapi import Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import BackgroundTasks, Depends, Request
+from fastapi.responses import FileResponse, JSONResponse
 
 from recoupe.security.reader import Reader
 from recoupe.services.runtime import Runtime
@@ -65,3 +68,26 @@ def fast_json(endpoint: Callable[P, Any]) -> Callable[P, Any]:
         return FastJSON(endpoint(*args, **kwargs))
 
     return wrapper
+
+
+def download(
+    runtime: Runtime,
+    background: BackgroundTasks,
+    name: str,
+    media_type: str,
+    write: Callable[[Path], int | None],
+) -> FileResponse:
+    """A file made by ``write(path)`` in the workspace's tmp folder, deleted once sent.
+
+    ``write`` may return a record count, sent in the ``X-Records`` header.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="download-", dir=runtime.store.tmp))
+    target = folder / name
+    try:
+        records = write(target)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    background.add_task(shutil.rmtree, folder, ignore_errors=True)
+    headers = {"X-Records": str(records)} if records is not None else None
+    return FileResponse(target, media_type=media_type, filename=name, headers=headers)

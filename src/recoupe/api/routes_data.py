@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, fast_json
+from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, download, fast_json
 from recoupe.errors import NotFound
 from recoupe.store.duckdb import EXPORT_FORMATS
 
@@ -101,21 +99,12 @@ def export(
     format: Annotated[str, Query(pattern="^(" + "|".join(EXPORT_FORMATS) + ")$")] = "ftm",
     dataset: str | None = None,
 ) -> FileResponse:
-    folder = Path(tempfile.mkdtemp(prefix="export-", dir=runtime.store.tmp))
     suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[format]
-    target = folder / f"recoupe-export.{suffix}"
-    records = session.export(reader, format, target, dataset)
-    background.add_task(_remove, folder)
     media = {"ftm": "application/x-ndjson", "csv": "text/csv", "gexf": "application/xml"}
-    return FileResponse(
-        target,
-        media_type=media[format],
-        filename=target.name,
-        headers={"X-Records": str(records)},
+    return download(
+        runtime,
+        background,
+        f"recoupe-export.{suffix}",
+        media[format],
+        lambda target: session.export(reader, format, target, dataset),
     )
-
-
-def _remove(folder: Path) -> None:
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()

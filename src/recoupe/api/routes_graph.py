@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, fast_json
+from recoupe.api.deps import ReaderDep, RuntimeDep, download, fast_json
+from recoupe.security.reader import Reader
+from recoupe.services.runtime import Runtime
 
 router = APIRouter(prefix="/api/graph", tags=["graph"])
 GRAPH_FORMATS = {"gexf": "application/xml", "graphml": "application/xml", "cypher": "text/plain"}
@@ -85,15 +86,16 @@ def export(
     id: Annotated[list[str] | None, Query(description="Start here (else everything)")] = None,
     depth: Annotated[int, Query(ge=1, le=6)] = 1,
 ) -> FileResponse:
-    folder = Path(tempfile.mkdtemp(prefix="graph-", dir=runtime.store.tmp))
-    suffix = {"gexf": "gexf", "graphml": "graphml", "cypher": "cypher"}[format]
-    target = folder / f"recoupe-graph.{suffix}"
-    runtime.graph.export(reader, format, target, ids=id, depth=depth)
-    background.add_task(_remove, folder)
-    return FileResponse(target, media_type=GRAPH_FORMATS[format], filename=target.name)
+    return download(
+        runtime,
+        background,
+        f"recoupe-graph.{format}",
+        GRAPH_FORMATS[format],
+        lambda target: _export(runtime, reader, format, target, id, depth),
+    )
 
 
-def _remove(folder: Path) -> None:
-    for path in folder.iterdir():
-        path.unlink()
-    folder.rmdir()
+def _export(
+    runtime: Runtime, reader: Reader, fmt: str, target: Path, ids: list[str] | None, depth: int
+) -> None:
+    runtime.graph.export(reader, fmt, target, ids=ids, depth=depth)

@@ -30,11 +30,11 @@ def search(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    query = SearchQuery(
-        q=q,
-        schemata=tuple(schema or ()),
-        datasets=tuple(dataset or ()),
-        countries=tuple(c.lower() for c in country or ()),
+    query = SearchQuery.from_params(
+        q,
+        schema=schema,
+        dataset=dataset,
+        country=country,
         date_from=date_from,
         date_to=date_to,
         fuzzy=fuzzy,

@@ -113,3 +113,22 @@ class Truth:
             out.write("\n],\n")
             out.write(f'"cell": {json.dumps(cell, ensure_ascii=False, indent=1)},\n')
             out.write(f'"bad_rows": {json.dumps(bad, ensure_ascii=False, indent=1)}\n}}\n')
+
+
+def telecom_people(truth: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(person, name as the telecom file writes it, entity id, cell member) for every person
+    with a telecom subscriber record (their first one), in truth.json order."""
+    found: list[tuple[str, str, str, bool]] = []
+    for person in truth.get("people", []):
+        for record in person.get("records", []):
+            if record.get("dataset") == "telecom" and record.get("schema") == "Person":
+                found.append(
+                    (
+                        str(person["person"]),
+                        str(record["written_as"]),
+                        str(record["entity_id"]),
+                        bool(person.get("cell")),
+                    )
+                )
+                break
+    return found

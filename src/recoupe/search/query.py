@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from recoupe.errors import ConfigError
 
@@ -64,6 +65,33 @@ class SearchQuery:
             raise ConfigError(f"date_from={self.date_from} is after date_to={self.date_to}")
         if len(self.q) > 1000:
             raise ConfigError("q: a query is at most 1000 characters")
+
+    @classmethod
+    def from_params(cls, q: str = "", **params: Any) -> SearchQuery:
+        """A query from API-style parameters: ``schema``, ``dataset`` and ``country`` as
+        lists, dates as ``date`` or ISO strings, the rest as named in the class."""
+
+        def day(name: str) -> date | None:
+            value = params.get(name)
+            if isinstance(value, str):
+                try:
+                    return date.fromisoformat(value)
+                except ValueError as exc:
+                    raise ConfigError(f"{name}={value!r}: give a date as YYYY-MM-DD") from exc
+            return value if isinstance(value, date) else None
+
+        return cls(
+            q=q,
+            schemata=tuple(params.get("schema") or ()),
+            datasets=tuple(params.get("dataset") or ()),
+            countries=tuple(c.lower() for c in params.get("country") or ()),
+            date_from=day("date_from"),
+            date_to=day("date_to"),
+            fuzzy=bool(params.get("fuzzy", True)),
+            limit=int(params.get("limit", 20)),
+            offset=int(params.get("offset", 0)),
+            facets=bool(params.get("facets", True)),
+        )
 
     def terms(self) -> list[Term]:
         """The parts of the query text."""

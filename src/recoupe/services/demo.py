@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from recoupe.config import Settings
+from recoupe.scenario.truth import telecom_people
 from recoupe.security.reader import Reader
 from recoupe.services.ingest import ingest_mapping
 from recoupe.services.runtime import Runtime
@@ -78,7 +79,8 @@ def run_demo(
         sample = store.entity_ids(reader, schema="Person", limit=1)
     with Runtime(settings) as runtime:
         runtime.refresh(progress)
-    members = _cell_members(summary.truth)
+    truth = json.loads(summary.truth.read_text(encoding="utf-8"))
+    members = [(name, eid) for _, name, eid, cell in telecom_people(truth) if cell]
     ws = f"--workspace {settings.workspace}"
     recoupe = command
     rejected = next((r for r in runs if r.rows_rejected), runs[0])
@@ -108,17 +110,3 @@ def run_demo(
         counts=counts,
         examples=examples,
     )
-
-
-def _cell_members(truth: Path) -> list[tuple[str, str]]:
-    """(name, telecom person id) of the scenario's hidden cell members, for examples."""
-    data = json.loads(truth.read_text(encoding="utf-8"))
-    found: list[tuple[str, str]] = []
-    for person in data.get("people", []):
-        if not person.get("cell"):
-            continue
-        for record in person.get("records", []):
-            if record.get("dataset") == "telecom" and record.get("schema") == "Person":
-                found.append((str(person["name"]), str(record["entity_id"])))
-                break
-    return found

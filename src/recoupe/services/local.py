@@ -7,7 +7,6 @@ same JSON-ready dicts, so commands print the same thing either way.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +50,7 @@ class LocalBackend:
         return {**found.to_ftm(), "statements": [s.__dict__ for s in found.statements]}
 
     def search(self, q: str = "", **filters: Any) -> dict[str, Any]:
-        def dates(name: str) -> date | None:
-            value = filters.get(name)
-            return date.fromisoformat(value) if isinstance(value, str) else value
-
-        query = SearchQuery(
-            q=q,
-            schemata=tuple(filters.get("schema") or ()),
-            datasets=tuple(filters.get("dataset") or ()),
-            countries=tuple(c.lower() for c in filters.get("country") or ()),
-            date_from=dates("date_from"),
-            date_to=dates("date_to"),
-            fuzzy=bool(filters.get("fuzzy", True)),
-            limit=int(filters.get("limit", 20)),
-            offset=int(filters.get("offset", 0)),
-            facets=bool(filters.get("facets", True)),
-        )
+        query = SearchQuery.from_params(q, **filters)
         return self.runtime.search.search(self.store, self.reader, query).to_dict()
 
     # -- graph -----------------------------------------------------------------------------
