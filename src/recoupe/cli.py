@@ -16,8 +16,10 @@ import click
 
 from recoupe import __version__
 from recoupe.cli_analysis import COMMANDS, backend, running_server
+from recoupe.cli_analysis import client as remote_client
 from recoupe.cli_analysis import serve as serve_command
 from recoupe.cli_common import emit, json_option, progress_bar, settings_of
+from recoupe.cli_security import COMMANDS as SECURITY_COMMANDS
 from recoupe.config import Settings
 from recoupe.errors import (
     ConfigError,
@@ -42,10 +44,21 @@ from recoupe.store.duckdb import EXPORT_FORMATS
     default=None,
     help="Workspace folder (default: $RECOUPE_HOME, else ./recoupe-data).",
 )
+@click.option(
+    "--server",
+    default=None,
+    help="Talk to this Recoupe server (with the API token in $RECOUPE_TOKEN), bound by "
+    "that user's rights ($RECOUPE_SERVER).",
+)
 @click.pass_context
-def cli(ctx: click.Context, workspace: Path | None) -> None:
-    """Recoupe: sovereign data fusion and investigation, fully offline."""
-    ctx.obj = Settings.from_os(workspace)
+def cli(ctx: click.Context, workspace: Path | None, server: str | None) -> None:
+    """Recoupe: sovereign data fusion and investigation, fully offline.
+
+    Commands that open the workspace folder act as its operator (whoever can read the
+    folder can read the data: protect it with file permissions) and are audited under
+    the operating-system user.
+    """
+    ctx.obj = Settings.from_os(workspace, server)
 
 
 def main() -> None:
@@ -128,19 +141,18 @@ def ingest(ctx: click.Context, mapping: Path, dataset: str | None, as_json: bool
     settings = settings_of(ctx)
     url = running_server(settings)
     if url is not None:
-        from recoupe.client import Client
         from recoupe.ontology import model
 
         files = ingest_service.mapping_sources(mapping, model())
-        with Client(url) as client, progress_bar(not as_json) as progress:
-            job = client.ingest(mapping, files, dataset=dataset, progress=progress)
+        with remote_client(settings, url) as api, progress_bar(not as_json) as progress:
+            job = api.ingest(mapping, files, dataset=dataset, progress=progress)
         if job["state"] != "done":
             raise ServerError(f"the server's run of {mapping} failed: {job['error']}")
         print_run(job["result"]["run"], as_json)
         return
     with progress_bar(not as_json) as progress:
         with open_workspace(settings, create=True) as store:
-            run = ingest_service.ingest_mapping(store, mapping, dataset, progress)
+            run = ingest_service.ingest_mapping(store, mapping, dataset, progress, settings.scale)
         _refresh_after(settings, progress)
     print_run(run.summary(), as_json)
 
@@ -167,11 +179,13 @@ def import_ftm(ctx: click.Context, file: Path, dataset: str, as_json: bool) -> N
 
 # -- reading ----------------------------------------------------------------------------------
 # These ask the running server when there is one (it holds the workspace), else open it.
-@cli.command()
+@cli.group(invoke_without_command=True)
 @json_option
 @click.pass_context
 def datasets(ctx: click.Context, as_json: bool) -> None:
-    """List datasets with their metadata and sizes."""
+    """List datasets with their metadata and sizes (``datasets mark`` sets a marking)."""
+    if ctx.invoked_subcommand is not None:
+        return
     with backend(settings_of(ctx), fresh=False) as api:
         items = api.datasets()
 
@@ -187,6 +201,29 @@ def datasets(ctx: click.Context, as_json: bool) -> None:
             )
 
     emit(items, as_json, text)
+
+
+@datasets.command("mark")
+@click.argument("dataset")
+@click.option("--level", required=True, help="NP, DR, S, TS or the full French name.")
+@click.option("--compartment", "compartments", multiple=True, help="A compartment needed.")
+@json_option
+@click.pass_context
+def datasets_mark(
+    ctx: click.Context, dataset: str, level: str, compartments: tuple[str, ...], as_json: bool
+) -> None:
+    """Mark a dataset: every statement of it inherits the level and compartments."""
+    from recoupe.cli_security import audit_local
+
+    settings = settings_of(ctx)
+    if running_server(settings) is not None:
+        raise ServerError("a server holds this workspace; stop it to change markings")
+    marking = settings.scale.marking(level, compartments)
+    with open_workspace(settings) as store:
+        store.set_marking(dataset, str(marking))
+    audit_local(settings, "datasets mark", datasets=[dataset], query=str(marking))
+    data = {"dataset": dataset, **marking.to_dict()}
+    emit(data, as_json, lambda: click.echo(f"{dataset}: {marking.banner}"))
 
 
 @cli.command()
@@ -285,7 +322,12 @@ def export(
     target = out or Path(f"recoupe-export.{suffix}")
     with backend(settings_of(ctx), fresh=False) as api:
         data = api.export(target, fmt, dataset)
-    emit(data, as_json, lambda: click.echo(f"Wrote {data['records']:,} records to {target}"))
+
+    def text() -> None:
+        click.echo(f"[{data.get('banner') or '?'}]")
+        click.echo(f"Wrote {data['records']:,} records to {target}")
+
+    emit(data, as_json, text)
 
 
 # -- ontology ---------------------------------------------------------------------------------
@@ -406,7 +448,7 @@ def demo(
         ctx.invoke(serve_command, host=host, port=port)
 
 
-for command in COMMANDS:
+for command in (*COMMANDS, *SECURITY_COMMANDS):
     cli.add_command(command)
 
 

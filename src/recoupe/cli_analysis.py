@@ -6,6 +6,7 @@ commands ask it, since it holds the store; otherwise they open the workspace the
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import click
 
 from recoupe.cli_common import emit, json_option, progress_bar, settings_of
 from recoupe.config import Settings
-from recoupe.errors import ServerError
+from recoupe.errors import ConfigError, ServerError
 from recoupe.security.reader import Reader
 
 if TYPE_CHECKING:  # imported when a command runs, so that `recoupe --help` stays quick
@@ -25,7 +26,10 @@ if TYPE_CHECKING:  # imported when a command runs, so that `recoupe --help` stay
 
 
 def running_server(settings: Settings) -> str | None:
-    """The URL of a live server announced in the workspace, if any."""
+    """The server to talk to: ``--server`` if given, else a live one announced in the
+    workspace, else None."""
+    if settings.server is not None:
+        return settings.server
     path = settings.workspace / "server.json"
     try:
         info = json.loads(path.read_text())
@@ -35,6 +39,31 @@ def running_server(settings: Settings) -> str | None:
     return str(info["url"])
 
 
+def server_token(settings: Settings) -> str:
+    """The token to send: ``RECOUPE_TOKEN`` for ``--server``; for the server on this
+    workspace, the operator token it wrote into the workspace folder."""
+    if settings.server is not None:
+        if settings.token is None:
+            raise ConfigError("--server needs an API token in RECOUPE_TOKEN (recoupe users token)")
+        return settings.token
+    if settings.token is not None:
+        return settings.token
+    try:
+        info = json.loads((settings.workspace / "server.json").read_text())
+        return str(info["token"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"{settings.workspace}/server.json: cannot read the server's operator token ({exc})"
+        ) from exc
+
+
+def client(settings: Settings, url: str) -> Client:
+    """A client of ``url`` with the right token (see :func:`server_token`)."""
+    from recoupe.client import Client as HTTPClient
+
+    return HTTPClient(url, token=server_token(settings))
+
+
 @contextmanager
 def backend(settings: Settings, *, fresh: bool = True) -> Iterator[LocalBackend | Client]:
     """The running server's client, or the local workspace opened for reading.
@@ -42,20 +71,23 @@ def backend(settings: Settings, *, fresh: bool = True) -> Iterator[LocalBackend 
     ``fresh`` first brings a local workspace's search index and graph up to date when an
     import left them behind.
     """
-    from recoupe.client import Client
     from recoupe.services.local import LocalBackend
 
     url = running_server(settings)
     if url is not None:
-        with Client(url) as client:
-            yield client
+        with client(settings, url) as remote:
+            yield remote
         return
     from recoupe.services.runtime import Runtime
 
     with Runtime(settings, read_only=True) as runtime:
         if fresh:
             runtime.ensure_fresh()
-        yield LocalBackend(runtime, Reader.system())
+        local = LocalBackend(runtime, Reader.system(f"os:{getpass.getuser()}", settings.scale))
+        try:
+            yield local
+        finally:
+            local.close()
 
 
 # -- search -----------------------------------------------------------------------------------

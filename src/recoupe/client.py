@@ -1,7 +1,7 @@
 """Python client for a running Recoupe server, for notebooks and scripts.
 
 >>> from recoupe.client import Client
->>> rc = Client("http://127.0.0.1:8000")
+>>> rc = Client("http://127.0.0.1:8000", token=os.environ["RECOUPE_TOKEN"])
 >>> hits = rc.search("Oussama ben Laden")["results"]
 >>> rc.expand(hits[0]["id"], depth=2)["nodes"]
 >>> rc.search_frame("Laden")          # a pandas DataFrame
@@ -13,15 +13,24 @@ return pandas DataFrames. Errors come back as the exceptions of :mod:`recoupe.er
 
 from __future__ import annotations
 
+import getpass
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import httpx
 
-from recoupe.errors import ConfigError, MappingError, NotFound, ServerError
+from recoupe.errors import (
+    ConfigError,
+    Forbidden,
+    MappingError,
+    NotFound,
+    ServerError,
+    Unauthorized,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,13 +39,24 @@ Params = Mapping[str, Any]
 
 
 class Client:
-    """Talks to one server. ``http`` lets tests pass an in-process client."""
+    """Talks to one server with an API token (``recoupe users token LOGIN``).
+
+    ``http`` lets tests pass an in-process client.
+    """
 
     def __init__(
-        self, url: str = "http://127.0.0.1:8000", *, timeout: float = 60.0, http: Any = None
+        self,
+        url: str = "http://127.0.0.1:8000",
+        *,
+        token: str | None = None,
+        timeout: float = 60.0,
+        http: Any = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.http: httpx.Client = http or httpx.Client(base_url=self.url, timeout=timeout)
+        if token is not None:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+            self.http.headers["X-Recoupe-OS-User"] = getpass.getuser()
 
     def close(self) -> None:
         self.http.close()
@@ -64,6 +84,10 @@ class Client:
                 detail = response.text or response.reason_phrase
             if response.status_code == 404:
                 raise NotFound(detail)
+            if response.status_code == 401:
+                raise Unauthorized(detail)
+            if response.status_code == 403:
+                raise Forbidden(detail)
             if response.status_code == 400:
                 raise ConfigError(detail)
             if response.status_code == 422:
@@ -144,18 +168,23 @@ class Client:
         """Download an export to ``out``; the record count comes from the server's header."""
         params = {k: v for k, v in {"format": format, "dataset": dataset}.items() if v}
         records = 0
+        marking: dict[str, Any] = {}
         try:
             with self.http.stream("GET", "/api/export", params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     self._check(response)
                 records = int(response.headers.get("X-Records", "0"))
+                marking = {
+                    "marking": response.headers.get("X-Recoupe-Marking"),
+                    "banner": unquote(response.headers.get("X-Recoupe-Banner", "")),
+                }
                 with out.open("wb") as fh:
                     for chunk in response.iter_bytes():
                         fh.write(chunk)
         except httpx.HTTPError as exc:
             raise ServerError(f"cannot reach the Recoupe server at {self.url}: {exc}") from exc
-        return {"format": format, "file": str(out), "records": records}
+        return {"format": format, "file": str(out), "records": records, **marking}
 
     def ingest(
         self,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from recoupe.errors import ConfigError
+from recoupe.security.markings import FRENCH_LEVELS, Scale
 
 DEFAULT_WORKSPACE = Path("recoupe-data")
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", re.IGNORECASE)
@@ -25,12 +26,21 @@ class Settings:
     workspace: Path = DEFAULT_WORKSPACE
     memory_limit: str = "3GB"
     threads: int | None = None
+    levels: tuple[tuple[str, str], ...] = FRENCH_LEVELS
+    server: str | None = None
+    token: str | None = None
+
+    @property
+    def scale(self) -> Scale:
+        """The classification levels, lowest first (``RECOUPE_LEVELS``)."""
+        return Scale(self.levels)
 
     @classmethod
     def from_env(
         cls,
         env: Mapping[str, str],
         workspace: Path | None = None,
+        server: str | None = None,
     ) -> Settings:
         """Settings from ``RECOUPE_*`` variables; explicit arguments win."""
         ws = workspace or Path(env.get("RECOUPE_HOME") or DEFAULT_WORKSPACE)
@@ -45,8 +55,31 @@ class Settings:
             if not threads_raw.isdigit() or int(threads_raw) < 1:
                 raise ConfigError(f"RECOUPE_THREADS={threads_raw!r}: expected a whole number >= 1")
             threads = int(threads_raw)
-        return cls(workspace=ws.expanduser(), memory_limit=memory, threads=threads)
+        levels = FRENCH_LEVELS
+        levels_raw = env.get("RECOUPE_LEVELS")
+        if levels_raw:
+            levels = _levels(levels_raw)
+        return cls(
+            workspace=ws.expanduser(),
+            memory_limit=memory,
+            threads=threads,
+            levels=levels,
+            server=server or env.get("RECOUPE_SERVER") or None,
+            token=env.get("RECOUPE_TOKEN") or None,
+        )
 
     @classmethod
-    def from_os(cls, workspace: Path | None = None) -> Settings:
-        return cls.from_env(os.environ, workspace)
+    def from_os(cls, workspace: Path | None = None, server: str | None = None) -> Settings:
+        return cls.from_env(os.environ, workspace, server)
+
+
+def _levels(text: str) -> tuple[tuple[str, str], ...]:
+    """``RECOUPE_LEVELS="NP=Non Protégé,DR=Diffusion Restreinte,..."``, lowest first."""
+    levels: list[tuple[str, str]] = []
+    for part in text.split(","):
+        code, sep, name = part.partition("=")
+        if not sep or not code.strip() or not name.strip():
+            raise ConfigError(f"RECOUPE_LEVELS: {part!r} is not CODE=Name (lowest level first)")
+        levels.append((code.strip(), name.strip()))
+    Scale(levels)  # checks that no level is given twice
+    return tuple(levels)

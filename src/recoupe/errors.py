@@ -12,6 +12,8 @@
     │   ├── NotFound              no such dataset, run or entity (for this reader)
     │   └── UnsupportedOperation  the backend does not offer this operation
     ├── ImportFailed              an import run failed and was rolled back
+    ├── Unauthorized              no valid credential came with a request
+    ├── Forbidden                 the credential's roles or scopes do not allow it
     └── ServerError               a Recoupe server could not be reached or refused a call
 
 Adapters translate driver errors at the boundary (``raise ... from exc``) and keep the
@@ -70,6 +72,14 @@ class UnsupportedOperation(StoreError):
 
 class ImportFailed(RecoupeError):
     """An import run failed; the store was left as it was before the run."""
+
+
+class Unauthorized(RecoupeError):
+    """No valid credential (missing, unknown, expired or revoked token)."""
+
+
+class Forbidden(RecoupeError):
+    """The user is known but their roles or the token's scopes do not allow this."""
 
 
 class ServerError(RecoupeError):

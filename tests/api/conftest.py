@@ -41,7 +41,9 @@ def truth(demo_settings: Settings) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def api(demo_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(demo_settings), raise_server_exceptions=False) as client:
+    app = create_app(demo_settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers["Authorization"] = f"Bearer {app.state.operator_token}"
         yield client
 
 

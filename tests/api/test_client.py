@@ -24,7 +24,7 @@ from tests.api.conftest import cell_members, telecom_person, write
 
 def test_client_returns_dicts_and_frames(api: TestClient, truth: dict[str, Any]) -> None:
     name, first = telecom_person(cell_members(truth)[0])
-    client = Client("http://testserver", http=api)
+    client = Client("http://testserver", http=api)  # the fixture sends the operator token
     assert client.health()["status"] == "ok"
     assert first in [h["id"] for h in client.search(name)["results"]]
     frame = client.search_frame(name, limit=5)
@@ -80,7 +80,7 @@ def test_cli_ingests_and_searches_through_a_running_server(tmp_path: Path) -> No
         url = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 401:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -114,6 +114,24 @@ def test_cli_ingests_and_searches_through_a_running_server(tmp_path: Path) -> No
         assert exported.exit_code == 0, exported.output
         assert "Wrote 2 records" in exported.output
         assert len(out.read_text().splitlines()) == 2
+        # A remote viewer: --server with a token, bound by that user's rights.
+        added = runner.invoke(
+            cli, [*ws, "users", "add", "vera", "--role", "viewer", "--clearance", "NP"]
+        )
+        assert added.exit_code == 0, added.output
+        token = runner.invoke(cli, [*ws, "users", "token", "vera"]).output.strip()
+        remote = runner.invoke(
+            cli,
+            ["--server", url, "search", "anselme", "--json"],
+            env={"RECOUPE_TOKEN": token},
+        )
+        assert remote.exit_code == 0, remote.output
+        assert "Anselme Vautrin" in remote.output
+        refused = runner.invoke(
+            cli, ["--server", url, "datasets"], env={"RECOUPE_TOKEN": token + "x"}
+        )
+        assert refused.exit_code != 0
+        assert "unknown, expired or revoked" in str(refused.exception)
         twice = runner.invoke(cli, [*ws, "serve", "--port", str(_free_port())])
         assert twice.exit_code != 0
         assert "already runs" in str(twice.exception or twice.output)

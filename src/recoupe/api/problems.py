@@ -11,18 +11,22 @@ from starlette.exceptions import HTTPException
 
 from recoupe.errors import (
     ConfigError,
+    Forbidden,
     ImportFailed,
     MappingError,
     NotFound,
     OntologyError,
     RecoupeError,
     SourceError,
+    Unauthorized,
     UnsupportedOperation,
 )
 
 log = logging.getLogger("recoupe.api")
 MEDIA_TYPE = "application/problem+json"
 STATUS: list[tuple[type[RecoupeError], int, str]] = [
+    (Unauthorized, 401, "Authentication required"),
+    (Forbidden, 403, "Not allowed"),
     (NotFound, 404, "Not found"),
     (UnsupportedOperation, 501, "Not supported"),
     (ConfigError, 400, "Invalid parameter"),
@@ -45,7 +49,10 @@ def install(app: FastAPI) -> None:
     async def recoupe_error(request: Request, exc: RecoupeError) -> JSONResponse:
         for kind, status, title in STATUS:
             if isinstance(exc, kind):
-                return problem(status, title, str(exc))
+                response = problem(status, title, str(exc))
+                if status == 401:
+                    response.headers["WWW-Authenticate"] = 'Bearer realm="recoupe"'
+                return response
         return problem(409, "Operation refused", str(exc))
 
     @app.exception_handler(RequestValidationError)

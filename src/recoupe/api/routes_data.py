@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse
 
 from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, download, fast_json
 from recoupe.errors import NotFound
+from recoupe.services.marking import export_marking, marking_of
 from recoupe.store.duckdb import EXPORT_FORMATS
 
 router = APIRouter(prefix="/api")
@@ -82,7 +84,12 @@ def entity(entity_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, 
     found = session.entity(reader, entity_id)
     if found is None:
         raise NotFound(f"no entity {entity_id!r}")
-    return {**found.to_ftm(), "statements": [s.__dict__ for s in found.statements]}
+    marking = marking_of(session, reader, found.datasets)
+    return {
+        **found.to_ftm(),
+        **marking.to_dict(),
+        "statements": [s.__dict__ for s in found.statements],
+    }
 
 
 @router.get(
@@ -101,10 +108,14 @@ def export(
 ) -> FileResponse:
     suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[format]
     media = {"ftm": "application/x-ndjson", "csv": "text/csv", "gexf": "application/xml"}
-    return download(
+    marking = export_marking(session, reader, dataset)
+    response = download(
         runtime,
         background,
         f"recoupe-export.{suffix}",
         media[format],
         lambda target: session.export(reader, format, target, dataset),
     )
+    response.headers["X-Recoupe-Marking"] = str(marking)
+    response.headers["X-Recoupe-Banner"] = quote(marking.banner)
+    return response

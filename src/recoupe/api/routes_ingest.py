@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 
-from recoupe.api.deps import RuntimeDep, fast_json
+from recoupe.api.deps import RuntimeDep, WriterDep, fast_json
 from recoupe.errors import ConfigError
 from recoupe.services.ingest import check_uploaded, ingest_mapping
 from recoupe.services.jobs import Job
@@ -35,6 +35,7 @@ def _safe_name(name: str | None, what: str) -> PurePosixPath:
 )
 def ingest(
     runtime: RuntimeDep,
+    writer: WriterDep,
     mapping: Annotated[UploadFile, File(description="The mapping (YAML)")],
     files: Annotated[
         list[UploadFile], File(description="Source files, named as the mapping names them")
@@ -61,7 +62,9 @@ def ingest(
     def work(job: Job) -> dict[str, Any]:
         session = runtime.session()
         try:
-            run = ingest_mapping(session, mapping_path, dataset, job.progress)
+            run = ingest_mapping(
+                session, mapping_path, dataset, job.progress, runtime.settings.scale
+            )
             derived = runtime.refresh(job.progress)
         finally:
             session.con.close()

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from followthemoney.model import Model
 
 from recoupe.errors import ConfigError, MappingError
 from recoupe.mapping.spec import NAME_RE, DatasetMeta, load_mapping
+from recoupe.security.markings import FRENCH, Scale
 from recoupe.store.base import Progress, Run, Store
 
 
 def ingest_mapping(
-    store: Store, mapping_path: Path, dataset: str | None = None, progress: Progress | None = None
+    store: Store,
+    mapping_path: Path,
+    dataset: str | None = None,
+    progress: Progress | None = None,
+    scale: Scale = FRENCH,
 ) -> Run:
-    """Run every query of a mapping file as one import run."""
+    """Run every query of a mapping file as one import run.
+
+    The dataset's marking (``dataset.marking``) is checked against ``scale`` and kept in
+    its canonical form; a dataset without one reads as the lowest level."""
     spec = load_mapping(mapping_path, store.model, dataset=dataset)
+    if spec.dataset.marking is not None:
+        try:
+            marking = scale.parse(spec.dataset.marking)
+        except ConfigError as exc:
+            raise MappingError(str(exc), file=str(mapping_path), key="dataset.marking") from exc
+        spec = replace(spec, dataset=replace(spec.dataset, marking=str(marking)))
     return store.ingest_mapping(spec, progress)
 
 

@@ -240,11 +240,15 @@ class DuckDBStore:
         )
 
     # -- access ---------------------------------------------------------------------------
-    def visible_datasets(self, reader: Reader) -> list[str]:
+    def markings(self) -> dict[str, str | None]:
+        """Every dataset's marking as stored (None: unmarked, read as the lowest level)."""
         if not self._datasets:
             rows = self.con.execute("SELECT name, marking FROM datasets ORDER BY name").fetchall()
             self._datasets.update(rows)
-        return [n for n, marking in self._datasets.items() if reader.can_see(n, marking).allowed]
+        return dict(self._datasets)
+
+    def visible_datasets(self, reader: Reader) -> list[str]:
+        return [n for n, marking in self.markings().items() if reader.can_see(n, marking).allowed]
 
     def scope_sql(self, reader: Reader, dataset: str | None = None) -> str:
         """A SQL predicate on a ``source_id`` column limited to what ``reader`` may see.
@@ -296,6 +300,17 @@ class DuckDBStore:
             "marking = coalesce(excluded.marking, marking), updated_at = excluded.updated_at",
             [meta.name, meta.title, meta.description, meta.owner, meta.marking, now, now],
         )
+
+    def set_marking(self, name: str, marking: str) -> None:
+        """Mark a dataset; every statement of it inherits the marking at once."""
+        found = self.con.execute("SELECT 1 FROM datasets WHERE name = ?", [name]).fetchone()
+        if found is None:
+            raise NotFound(f"no dataset {name!r}")
+        self.con.execute(
+            "UPDATE datasets SET marking = ?, updated_at = ? WHERE name = ?",
+            [marking, datetime.now(), name],
+        )
+        self._datasets.clear()
 
     def datasets(self, reader: Reader) -> list[Dataset]:
         scope = self._scope(reader)
