@@ -105,17 +105,21 @@ class Identities:
         self.scale = scale
         self._hasher = PasswordHasher()
         self._local = threading.local()
-        with self._tx():
-            pass  # opens the connection of this thread
-        self._local.con.executescript(DDL)
+        self._tx_open().executescript(DDL)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx_open(self) -> sqlite3.Connection:
+        """This thread's connection (SQLite connections are not shared across threads)."""
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
             con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
             con.execute("PRAGMA journal_mode=WAL")
             self._local.con = con
+        return con
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: one writer at a time, across threads and processes."""
+        con = self._tx_open()
         con.execute("BEGIN IMMEDIATE")
         try:
             yield con
@@ -193,28 +197,35 @@ class Identities:
         if con.execute("SELECT 1 FROM users WHERE login = ?", [login]).fetchone() is None:
             raise NotFound(f"no user {login!r}")
 
-    def user(self, login: str) -> User:
-        with self._tx() as con:
-            row = con.execute(
-                "SELECT login, display_name, roles, clearance, compartments, disabled "
-                "FROM users WHERE login = ?",
-                [login],
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"no user {login!r}")
-        return User(
-            row[0],
-            row[1],
-            frozenset(json.loads(row[2])),
-            row[3],
-            frozenset(json.loads(row[4])),
-            bool(row[5]),
+    _USER_COLUMNS = "login, display_name, roles, clearance, compartments, disabled"
+
+    def _users(self, where: str = "", params: Sequence[str] = ()) -> list[User]:
+        """Accounts as records, read without taking the write lock."""
+        rows = (
+            self._tx_open()
+            .execute(f"SELECT {self._USER_COLUMNS} FROM users {where} ORDER BY login", list(params))
+            .fetchall()
         )
+        return [
+            User(
+                r[0],
+                r[1],
+                frozenset(json.loads(r[2])),
+                r[3],
+                frozenset(json.loads(r[4])),
+                bool(r[5]),
+            )
+            for r in rows
+        ]
+
+    def user(self, login: str) -> User:
+        found = self._users("WHERE login = ?", [login])
+        if not found:
+            raise NotFound(f"no user {login!r}")
+        return found[0]
 
     def users(self) -> list[User]:
-        with self._tx() as con:
-            logins = [r[0] for r in con.execute("SELECT login FROM users ORDER BY login")]
-        return [self.user(login) for login in logins]
+        return self._users()
 
     def reader(self, user: User) -> Reader:
         return Reader(
@@ -314,12 +325,15 @@ class Identities:
 
     def tokens(self, login: str | None = None) -> list[dict[str, object]]:
         where, params = ("WHERE login = ?", [login]) if login is not None else ("", [])
-        with self._tx() as con:
-            rows = con.execute(
+        rows = (
+            self._tx_open()
+            .execute(
                 "SELECT token_id, login, scopes, label, created_at, expires_at, revoked_at, "
                 f"last_used_at FROM tokens {where} ORDER BY created_at",
                 params,
-            ).fetchall()
+            )
+            .fetchall()
+        )
         keys = ("token_id", "login", "scopes", "label", "created", "expires", "revoked", "used")
         return [dict(zip(keys, (*r[:2], json.loads(r[2]), *r[3:]), strict=True)) for r in rows]
 

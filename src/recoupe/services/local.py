@@ -44,14 +44,15 @@ def audited(method: Callable[P, R]) -> Callable[P, R]:
                 if value is not None:
                     count = value if isinstance(value, int) else len(value)
                     break
-        query = {k: v for k, v in kwargs.items() if v not in (None, (), [])}
+        options = {k: v for k, v in kwargs.items() if v not in (None, (), [])}
+        searched = method.__name__ == "search"
+        words = f"{ids[0]!r} " if searched and ids else ""
         self.audit.append(
             actor=self.reader.name,
             origin="local",
             action=method.__name__,
-            entities=ids if method.__name__ != "search" else [],
-            query=(f"{ids[0]!r} {query}" if method.__name__ == "search" and ids else str(query))
-            or None,
+            entities=[] if searched else ids,
+            query=f"{words}{options}" if words or options else None,
             results=count,
         )
         return result
