@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
-from recoupe.security.audit import AuditLog
 from starlette.middleware.base import RequestResponseEndpoint
 
 from recoupe import __version__
@@ -28,6 +27,7 @@ from recoupe.api import (
 )
 from recoupe.api.deps import get_principal
 from recoupe.config import Settings
+from recoupe.security.audit import AuditLog
 from recoupe.security.identity import Identities, Principal
 from recoupe.services.runtime import Runtime
 
