@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +50,26 @@ from recoupe.store.duckdb import EXPORT_FORMATS
     help="Talk to this Recoupe server (with the API token in $RECOUPE_TOKEN), bound by "
     "that user's rights ($RECOUPE_SERVER).",
 )
+@click.option(
+    "--justification",
+    default=None,
+    help="Why you need the data, for the server's checkpoints (exports, compartmented data) "
+    "and its audit log ($RECOUPE_JUSTIFICATION).",
+)
 @click.pass_context
-def cli(ctx: click.Context, workspace: Path | None, server: str | None) -> None:
+def cli(
+    ctx: click.Context, workspace: Path | None, server: str | None, justification: str | None
+) -> None:
     """Recoupe: sovereign data fusion and investigation, fully offline.
 
     Commands that open the workspace folder act as its operator (whoever can read the
     folder can read the data: protect it with file permissions) and are audited under
     the operating-system user.
     """
-    ctx.obj = Settings.from_os(workspace, server)
+    settings = Settings.from_os(workspace, server)
+    if justification is not None:
+        settings = replace(settings, justification=justification)
+    ctx.obj = settings
 
 
 def main() -> None:
@@ -84,11 +95,18 @@ def main() -> None:
 @json_option
 @click.pass_context
 def init(ctx: click.Context, as_json: bool) -> None:
-    """Create the workspace folder and its store (harmless if it exists)."""
+    """Create the workspace folder, its store and its server secret (harmless if they exist).
+
+    The secret (``WORKSPACE/secret.key``, mode 0600) keys browser sessions; ``recoupe serve``
+    refuses to start without it unless ``RECOUPE_SECRET`` is set.
+    """
+    from recoupe.security.secret import ensure_secret
+
     settings = settings_of(ctx)
     with open_workspace(settings, create=True) as store:
         counts = store.counts(Reader.system())
-    data = {"workspace": str(settings.workspace.resolve()), **counts}
+    secret = ensure_secret(settings.workspace)
+    data = {"workspace": str(settings.workspace.resolve()), "secret": str(secret), **counts}
     emit(data, as_json, lambda: click.echo(f"Workspace ready: {data['workspace']}"))
 
 
@@ -212,18 +230,24 @@ def datasets(ctx: click.Context, as_json: bool) -> None:
 def datasets_mark(
     ctx: click.Context, dataset: str, level: str, compartments: tuple[str, ...], as_json: bool
 ) -> None:
-    """Mark a dataset: every statement of it inherits the level and compartments."""
+    """Mark a dataset: every statement of it inherits the level and compartments.
+
+    Through the running server when there is one (``--server`` needs an admin's token).
+    """
     from recoupe.cli_security import audit_local
 
     settings = settings_of(ctx)
-    if running_server(settings) is not None:
-        raise ServerError("a server holds this workspace; stop it to change markings")
-    marking = settings.scale.marking(level, compartments)
-    with open_workspace(settings) as store:
-        store.set_marking(dataset, str(marking))
-    audit_local(settings, "datasets mark", datasets=[dataset], query=str(marking))
-    data = {"dataset": dataset, **marking.to_dict()}
-    emit(data, as_json, lambda: click.echo(f"{dataset}: {marking.banner}"))
+    url = running_server(settings)
+    if url is not None:
+        with remote_client(settings, url) as remote:
+            data = remote.mark_dataset(dataset, level, compartments)
+    else:
+        marking = settings.scale.marking(level, compartments)
+        with open_workspace(settings) as store:
+            store.set_marking(dataset, str(marking))
+        audit_local(settings, "datasets mark", datasets=[dataset], query=str(marking))
+        data = {"dataset": dataset, **marking.to_dict()}
+    emit(data, as_json, lambda: click.echo(f"{dataset}: {data['banner']}"))
 
 
 @cli.command()

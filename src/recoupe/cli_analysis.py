@@ -61,7 +61,7 @@ def client(settings: Settings, url: str) -> Client:
     """A client of ``url`` with the right token (see :func:`server_token`)."""
     from recoupe.client import Client as HTTPClient
 
-    return HTTPClient(url, token=server_token(settings))
+    return HTTPClient(url, token=server_token(settings), justification=settings.justification)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from recoupe.config import Settings
 from recoupe.security.audit import AuditLog
 from recoupe.security.identity import SCOPES, Identities
 from recoupe.security.reader import ROLES
+from recoupe.services.accounts import open_identities
 
 
 def operator() -> str:
@@ -25,8 +26,7 @@ def operator() -> str:
 
 @contextmanager
 def identities(settings: Settings) -> Iterator[Identities]:
-    settings.workspace.mkdir(parents=True, exist_ok=True)
-    found = Identities(settings.workspace / "security.db", settings.scale)
+    found = open_identities(settings)
     try:
         yield found
     finally:
@@ -73,6 +73,9 @@ def users() -> None:
 @click.option("--compartment", "compartments", multiple=True, help="A compartment held.")
 @click.option("--name", "display_name", help="Display name.")
 @click.option("--password", is_flag=True, help="Ask for a password (for browser login).")
+@click.option(
+    "--ldap", "directory", is_flag=True, help="Check the password against the LDAP directory."
+)
 @json_option
 @click.pass_context
 def users_add(
@@ -83,9 +86,13 @@ def users_add(
     compartments: tuple[str, ...],
     display_name: str | None,
     password: bool,
+    directory: bool,
     as_json: bool,
 ) -> None:
-    """Create an account with its roles, clearance level and compartments."""
+    """Create an account with its roles, clearance level and compartments.
+
+    Browser login takes a local password (``--password``, asked twice) or the account's
+    password in the LDAP directory (``--ldap``, with ``RECOUPE_LDAP_URL`` set)."""
     settings = settings_of(ctx)
     secret = None
     if password:
@@ -98,6 +105,7 @@ def users_add(
             compartments=compartments,
             password=secret,
             display_name=display_name,
+            directory=directory,
         )
     audit_local(settings, "users add", query=f"{login} {sorted(roles)} {user.clearance}")
     data = user.to_dict()

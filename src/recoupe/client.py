@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import getpass
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import httpx
 
 from recoupe.errors import (
     ConfigError,
     Forbidden,
+    JustificationRequired,
     MappingError,
     NotFound,
     ServerError,
@@ -49,6 +50,7 @@ class Client:
         url: str = "http://127.0.0.1:8000",
         *,
         token: str | None = None,
+        justification: str | None = None,
         timeout: float = 60.0,
         http: Any = None,
     ) -> None:
@@ -57,6 +59,12 @@ class Client:
         if token is not None:
             self.http.headers["Authorization"] = f"Bearer {token}"
             self.http.headers["X-Recoupe-OS-User"] = getpass.getuser()
+        if justification is not None:
+            self.justify(justification)
+
+    def justify(self, why: str) -> None:
+        """Send ``why`` with every request, for checkpoints and the audit log."""
+        self.http.headers["X-Recoupe-Justification"] = quote(why.strip())
 
     def close(self) -> None:
         self.http.close()
@@ -88,6 +96,8 @@ class Client:
                 raise Unauthorized(detail)
             if response.status_code == 403:
                 raise Forbidden(detail)
+            if response.status_code == 428:
+                raise JustificationRequired(detail)
             if response.status_code == 400:
                 raise ConfigError(detail)
             if response.status_code == 422:
@@ -105,6 +115,13 @@ class Client:
 
     def datasets(self) -> list[dict[str, Any]]:
         return list(self.get("/api/datasets"))
+
+    def mark_dataset(
+        self, name: str, level: str, compartments: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Mark a dataset (admins): ``level`` such as ``S``, and the compartments needed."""
+        body = {"level": level, "compartments": list(compartments)}
+        return dict(self._call("PUT", f"/api/datasets/{quote(name)}/marking", json=body).json())
 
     def runs(self, dataset: str | None = None) -> list[dict[str, Any]]:
         return list(self.get("/api/runs", {"dataset": dataset}))

@@ -16,6 +16,8 @@ from recoupe.errors import ConfigError
 from recoupe.security.markings import FRENCH_LEVELS, Scale
 
 DEFAULT_WORKSPACE = Path("recoupe-data")
+JUSTIFY_CHOICES = ("export", "compartment")
+JUSTIFY_DEFAULT = frozenset(JUSTIFY_CHOICES)
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", re.IGNORECASE)
 
 
@@ -29,6 +31,13 @@ class Settings:
     levels: tuple[tuple[str, str], ...] = FRENCH_LEVELS
     server: str | None = None
     token: str | None = None
+    secret: str | None = None
+    ldap_url: str | None = None
+    ldap_user_dn: str | None = None
+    justify: frozenset[str] = JUSTIFY_DEFAULT
+    cookie_secure: bool = True
+    justification: str | None = None
+    max_upload: int = 2 * 1024**3
 
     @property
     def scale(self) -> Scale:
@@ -61,6 +70,13 @@ class Settings:
             levels = _levels(levels_raw)
         return cls(
             workspace=ws.expanduser(),
+            secret=env.get("RECOUPE_SECRET") or None,
+            ldap_url=env.get("RECOUPE_LDAP_URL") or None,
+            ldap_user_dn=env.get("RECOUPE_LDAP_USER_DN") or None,
+            justify=_justify(env.get("RECOUPE_JUSTIFY")),
+            cookie_secure=_flag(env, "RECOUPE_COOKIE_SECURE", default=True),
+            justification=env.get("RECOUPE_JUSTIFICATION") or None,
+            max_upload=_size(env, "RECOUPE_MAX_UPLOAD", "2GiB"),
             memory_limit=memory,
             threads=threads,
             levels=levels,
@@ -83,3 +99,43 @@ def _levels(text: str) -> tuple[tuple[str, str], ...]:
         levels.append((code.strip(), name.strip()))
     Scale(levels)  # checks that no level is given twice
     return tuple(levels)
+
+
+def _justify(text: str | None) -> frozenset[str]:
+    """``RECOUPE_JUSTIFY="export,compartment"`` (the default) or ``none``."""
+    if text is None or not text.strip():
+        return JUSTIFY_DEFAULT
+    if text.strip().lower() == "none":
+        return frozenset()
+    wanted = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = sorted(wanted - set(JUSTIFY_CHOICES))
+    if unknown:
+        raise ConfigError(
+            f"RECOUPE_JUSTIFY: {unknown[0]!r}; choose among {', '.join(JUSTIFY_CHOICES)} or none"
+        )
+    return frozenset(wanted)
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected 1 or 0 (true or false)")
+
+
+_UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
+
+
+def _size(env: Mapping[str, str], name: str, default: str) -> int:
+    """A size in bytes from ``512MB``, ``2GiB``..."""
+    raw = env.get(name) or default
+    found = _MEMORY.match(raw.strip())
+    if not found:
+        raise ConfigError(f"{name}={raw!r}: expected a size such as 2GiB or 512MB")
+    unit = found.group(2).lower()
+    return int(float(raw.strip()[: -len(unit)].strip()) * _UNITS[unit])

@@ -82,6 +82,22 @@ class Forbidden(RecoupeError):
     """The user is known but their roles or the token's scopes do not allow this."""
 
 
+class TooManyAttempts(RecoupeError):
+    """Too many failed logins from one address: wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class TooLarge(RecoupeError):
+    """A request body larger than the server accepts."""
+
+
+class JustificationRequired(RecoupeError):
+    """This read is a checkpoint: say why (``X-Recoupe-Justification``, ``--justification``)."""
+
+
 class ServerError(RecoupeError):
     """A Recoupe server could not be reached, or answered with an error."""
 

@@ -14,9 +14,13 @@ from recoupe.services.jobs import Job
 from tests.api.conftest import cell_members, telecom_person, write
 
 ENDPOINTS = [
+    "/api/auth/login",
+    "/api/auth/logout",
+    "/api/auth/me",
     "/api/health",
     "/api/datasets",
     "/api/datasets/{name}",
+    "/api/datasets/{name}/marking",
     "/api/runs",
     "/api/runs/{run_id}",
     "/api/runs/{run_id}/rejected",

@@ -8,59 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from recoupe.api.app import create_app
 from recoupe.config import Settings
-from recoupe.security.identity import Identities
-from recoupe.services.demo import run_demo
-from recoupe.services.workspace import open_workspace
+from recoupe.security.audit import AuditLog
 from tests.api.conftest import cell_members, telecom_person
-
-VISIBLE = {"bob": {"civil_registry", "companies", "travel"}}
-
-
-@pytest.fixture(scope="module")
-def marked(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings(
-        workspace=tmp_path_factory.mktemp("marked") / "ws", memory_limit="1GB", threads=2
-    )
-    run_demo(settings, scale=5_000)
-    with open_workspace(settings) as store:
-        store.set_marking("telecom", "S")
-        store.set_marking("bank", "DR//FININT")
-        store.set_marking("travel", "DR")
-    return settings
-
-
-@pytest.fixture(scope="module")
-def clients(marked: Settings) -> Iterator[dict[str, TestClient]]:
-    ids = Identities(marked.workspace / "security.db", marked.scale)
-    ids.add_user("alice", roles=["analyst"], clearance="TS", compartments=["FININT"])
-    ids.add_user("bob", roles=["viewer"], clearance="Diffusion Restreinte")
-    tokens = {login: ids.issue_token(login) for login in ("alice", "bob")}
-    ids.close()
-    app = create_app(marked)
-    with TestClient(app, raise_server_exceptions=False) as base:
-        made: dict[str, TestClient] = {}
-        for login, token in [*tokens.items(), ("operator", app.state.operator_token)]:
-            client = TestClient(app, raise_server_exceptions=False)
-            client.headers["Authorization"] = f"Bearer {token}"
-            made[login] = client
-        made["anonymous"] = base
-        yield made
-
-
-def _truth(marked: Settings) -> dict[str, Any]:
-    import json
-
-    data = json.loads((marked.workspace / "scenario" / "truth.json").read_text())
-    assert isinstance(data, dict)
-    return data
+from tests.security.conftest import VISIBLE, demo_truth
 
 
 def test_every_data_endpoint_needs_a_token(clients: dict[str, TestClient]) -> None:
@@ -84,7 +38,7 @@ def test_datasets_listed_are_the_cleared_ones(clients: dict[str, TestClient]) ->
 def test_search_counts_and_facets_match_the_cleared_datasets(
     clients: dict[str, TestClient], marked: Settings
 ) -> None:
-    person = cell_members(_truth(marked))[0]
+    person = cell_members(demo_truth(marked))[0]
     name, _ = telecom_person(person)
     for q in (name, name.split()[-1], ""):
         bob = clients["bob"].get("/api/search", params={"q": q, "limit": 50}).json()
@@ -109,7 +63,7 @@ def test_search_counts_and_facets_match_the_cleared_datasets(
 def test_entity_expand_and_export_differ_by_clearance(
     clients: dict[str, TestClient], marked: Settings
 ) -> None:
-    _, telecom_id = telecom_person(cell_members(_truth(marked))[0])
+    _, telecom_id = telecom_person(cell_members(demo_truth(marked))[0])
     assert clients["alice"].get(f"/api/entities/{telecom_id}").status_code == 200
     hidden = clients["bob"].get(f"/api/entities/{telecom_id}")
     missing = clients["bob"].get("/api/entities/no-such-entity")
@@ -150,3 +104,26 @@ def test_accesses_are_audited(clients: dict[str, TestClient], marked: Settings) 
     assert mine
     assert "audit+probe" in (mine[-1].query or "") or "audit probe" in (mine[-1].query or "")
     assert mine[-1].status == 200
+
+
+def test_exports_and_compartments_are_checkpoints(
+    clients: dict[str, TestClient], marked: Settings
+) -> None:
+    alice, bob = clients["alice-unjustified"], clients["bob-unjustified"]
+    # alice's whole scope holds bank data (DR//FININT): she must say why.
+    refused = alice.get("/api/search", params={"q": "a"})
+    assert refused.status_code == 428
+    assert "FININT" in refused.json()["detail"]
+    assert "X-Recoupe-Justification" in refused.json()["detail"]
+    assert alice.get("/api/search", params={"q": "a", "dataset": "telecom"}).status_code == 200
+    # bob holds no compartment: searching needs no reason, exporting does.
+    assert bob.get("/api/search", params={"q": "a"}).status_code == 200
+    assert bob.get("/api/export", params={"format": "csv"}).status_code == 428
+    assert bob.get("/api/graph/export").status_code == 428
+    done = clients["bob"].get("/api/export", params={"format": "csv"})
+    assert done.status_code == 200
+    log = AuditLog(marked.workspace / "audit.db")
+    exports = [e for e in log.events() if e.action == "GET /api/export" and e.actor == "bob"]
+    log.close()
+    assert [e.status for e in exports[-2:]] == [428, 200]
+    assert exports[-1].justification == "enquête n° 42"

@@ -14,24 +14,35 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
 from recoupe import __version__
 from recoupe.api import (
     problems,
+    routes_auth,
     routes_data,
     routes_graph,
     routes_ingest,
     routes_places,
     routes_search,
 )
-from recoupe.api.deps import get_principal
+from recoupe.api.deps import get_principal, justification_of
+from recoupe.api.limits import BodyLimit
 from recoupe.config import Settings
+from recoupe.errors import ConfigError
 from recoupe.security.audit import AuditLog
-from recoupe.security.identity import Identities, Principal
+from recoupe.security.identity import Principal
+from recoupe.security.secret import load_secret
+from recoupe.security.sessions import Sessions, Throttle
+from recoupe.services.accounts import SECURITY_DB, open_identities
 from recoupe.services.runtime import Runtime
 
 SERVER_FILE = "server.json"
+STATIC = Path(__file__).parent / "static"
+"""Swagger UI 5 (swagger-ui-dist from npm, Apache-2.0: see its LICENSE and NOTICE)."""
 DESCRIPTION = """Recoupe's API over one workspace: datasets and import runs, entities with
 the provenance of every value, search, the link graph, timelines and places, exports, and
 ingestion. Errors are `application/problem+json` documents."""
@@ -43,14 +54,20 @@ def server_file(workspace: Path) -> Path:
 
 
 def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
-    """The application over the workspace of ``settings``; ``url`` is announced when given."""
+    """The application over the workspace of ``settings``; ``url`` is announced when given.
+
+    Refuses (ConfigError) to build without a proper server secret (:mod:`recoupe.security.secret`).
+    """
+    secret = load_secret(settings.workspace, settings.secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings)
         runtime.ensure_fresh()
         app.state.runtime = runtime
-        app.state.identities = Identities(settings.workspace / "security.db", settings.scale)
+        app.state.identities = open_identities(settings)
+        app.state.sessions = Sessions(settings.workspace / SECURITY_DB, secret)
+        app.state.throttle = Throttle()
         app.state.audit = AuditLog(settings.workspace / "audit.db")
         app.state.operator_token = secrets.token_urlsafe(32)
         announced = server_file(settings.workspace)
@@ -67,6 +84,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
                 announced.unlink(missing_ok=True)
             runtime.close()
             app.state.audit.close()
+            app.state.sessions.close()
             app.state.identities.close()
 
     app = FastAPI(
@@ -75,8 +93,25 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         license_info={"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
+        docs_url=None,  # served below from the package: the default pages load a CDN
+        redoc_url=None,
     )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Recoupe API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from outside
+        )
+
     problems.install(app)
+    app.add_middleware(BodyLimit, max_upload=settings.max_upload)
+    app.include_router(routes_auth.router)
     for module in (routes_data, routes_search, routes_graph, routes_places, routes_ingest):
         app.include_router(module.router, dependencies=[Depends(get_principal)])
 
@@ -100,15 +135,21 @@ def record(request: Request, response: Response, principal: Principal) -> None:
     entities += request.query_params.getlist("ids")
     entities += [request.query_params[k] for k in ("source", "target") if k in request.query_params]
     datasets = request.query_params.getlist("dataset")
+    if "name" in params and "/datasets/" in action:
+        datasets.append(str(params["name"]))
     records = response.headers.get("x-records")
+    try:
+        justification = justification_of(request)
+    except ConfigError:
+        justification = None  # the request was refused for it
     request.app.state.audit.append(
         actor=principal.user.login,
         origin=request.client.host if request.client is not None else "unknown",
         action=action,
         entities=entities,
         datasets=datasets,
-        query=str(request.url.query) or None,
+        query=getattr(request.state, "audit_query", None) or str(request.url.query) or None,
         results=int(records) if records is not None and records.isdigit() else None,
-        justification=request.headers.get("x-recoupe-justification"),
+        justification=justification,
         status=response.status_code,
     )

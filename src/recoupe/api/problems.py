@@ -13,11 +13,14 @@ from recoupe.errors import (
     ConfigError,
     Forbidden,
     ImportFailed,
+    JustificationRequired,
     MappingError,
     NotFound,
     OntologyError,
     RecoupeError,
     SourceError,
+    TooLarge,
+    TooManyAttempts,
     Unauthorized,
     UnsupportedOperation,
 )
@@ -27,6 +30,9 @@ MEDIA_TYPE = "application/problem+json"
 STATUS: list[tuple[type[RecoupeError], int, str]] = [
     (Unauthorized, 401, "Authentication required"),
     (Forbidden, 403, "Not allowed"),
+    (JustificationRequired, 428, "Justification required"),
+    (TooManyAttempts, 429, "Too many attempts"),
+    (TooLarge, 413, "Request too large"),
     (NotFound, 404, "Not found"),
     (UnsupportedOperation, 501, "Not supported"),
     (ConfigError, 400, "Invalid parameter"),
@@ -52,6 +58,8 @@ def install(app: FastAPI) -> None:
                 response = problem(status, title, str(exc))
                 if status == 401:
                     response.headers["WWW-Authenticate"] = 'Bearer realm="recoupe"'
+                if isinstance(exc, TooManyAttempts):
+                    response.headers["Retry-After"] = str(exc.retry_after)
                 return response
         return problem(409, "Operation refused", str(exc))
 

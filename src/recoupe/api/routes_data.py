@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Query
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, download, fast_json
+from recoupe.api.deps import (
+    AdminDep,
+    ReaderDep,
+    RuntimeDep,
+    ScopedReaderDep,
+    SessionDep,
+    download,
+    fast_json,
+)
 from recoupe.errors import NotFound
-from recoupe.services.marking import export_marking, marking_of
+from recoupe.services.marking import checkpoint, export_marking, marking_of
 from recoupe.store.duckdb import EXPORT_FORMATS
 
 router = APIRouter(prefix="/api")
@@ -43,6 +52,27 @@ def dataset(name: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]
     return session.dataset(reader, name).__dict__
 
 
+class MarkingBody(BaseModel):
+    level: str = Field(description="NP, DR, S, TS or the full name of a level")
+    compartments: list[str] = Field(default_factory=list, description="Compartments needed")
+
+
+@router.put("/datasets/{name}/marking", tags=["datasets"], summary="Mark a dataset (admins)")
+def mark(
+    name: str,
+    body: MarkingBody,
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    admin: AdminDep,
+) -> dict[str, Any]:
+    """Every statement of the dataset inherits the marking at once, for every reader."""
+    marking = runtime.settings.scale.marking(body.level, body.compartments)
+    session.set_marking(name, str(marking))
+    request.state.audit_query = str(marking)
+    return {"dataset": name, **marking.to_dict()}
+
+
 @router.get("/runs", tags=["runs"], summary="Import runs and how their rows were accounted for")
 @fast_json
 def runs(
@@ -64,7 +94,7 @@ def run(run_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]:
 def rejected(
     run_id: str,
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -85,6 +115,7 @@ def entity(entity_id: str, session: SessionDep, reader: ReaderDep) -> dict[str, 
     if found is None:
         raise NotFound(f"no entity {entity_id!r}")
     marking = marking_of(session, reader, found.datasets)
+    checkpoint(reader, marking)
     return {
         **found.to_ftm(),
         **marking.to_dict(),
@@ -109,6 +140,7 @@ def export(
     suffix = {"ftm": "ftm.json", "csv": "statements.csv", "gexf": "gexf"}[format]
     media = {"ftm": "application/x-ndjson", "csv": "text/csv", "gexf": "application/xml"}
     marking = export_marking(session, reader, dataset)
+    checkpoint(reader, marking, export=True)
     response = download(
         runtime,
         background,

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query
 from fastapi.responses import FileResponse
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, download, fast_json
+from recoupe.api.deps import RuntimeDep, ScopedReaderDep, SessionDep, download, fast_json
 from recoupe.security.reader import Reader
+from recoupe.services.marking import checkpoint, export_marking
 from recoupe.services.runtime import Runtime
 
 router = APIRouter(prefix="/api/graph", tags=["graph"])
@@ -20,7 +21,7 @@ GRAPH_FORMATS = {"gexf": "application/xml", "graphml": "application/xml", "cyphe
 @fast_json
 def expand(
     runtime: RuntimeDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     id: Annotated[list[str], Query(description="Entity ids to start from")],
     depth: Annotated[int, Query(ge=1, le=6)] = 1,
     schema: Annotated[list[str] | None, Query(description="Only edges of these schemata")] = None,
@@ -38,7 +39,7 @@ def expand(
 @fast_json
 def paths(
     runtime: RuntimeDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     source: str,
     target: str,
     k: Annotated[int, Query(ge=1, le=20)] = 1,
@@ -49,7 +50,7 @@ def paths(
 @router.get("/common", summary="Neighbours shared by all the given entities")
 @fast_json
 def common(
-    runtime: RuntimeDep, reader: ReaderDep, id: Annotated[list[str], Query(min_length=2)]
+    runtime: RuntimeDep, reader: ScopedReaderDep, id: Annotated[list[str], Query(min_length=2)]
 ) -> dict[str, Any]:
     return runtime.graph.common(reader, id)
 
@@ -57,7 +58,7 @@ def common(
 @router.get("/communities", summary="Communities of the whole graph (Leiden), largest first")
 @fast_json
 def communities(
-    runtime: RuntimeDep, reader: ReaderDep, top: Annotated[int, Query(ge=1, le=1000)] = 20
+    runtime: RuntimeDep, reader: ScopedReaderDep, top: Annotated[int, Query(ge=1, le=1000)] = 20
 ) -> dict[str, Any]:
     return runtime.graph.communities(reader, top=top)
 
@@ -66,7 +67,7 @@ def communities(
 @fast_json
 def centrality(
     runtime: RuntimeDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     measure: Annotated[str, Query(pattern="^(degree|pagerank|betweenness)$")] = "degree",
     top: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> dict[str, Any]:
@@ -80,12 +81,14 @@ def centrality(
 )
 def export(
     runtime: RuntimeDep,
-    reader: ReaderDep,
+    session: SessionDep,
+    reader: ScopedReaderDep,
     background: BackgroundTasks,
     format: Annotated[str, Query(pattern="^(gexf|graphml|cypher)$")] = "gexf",
     id: Annotated[list[str] | None, Query(description="Start here (else everything)")] = None,
     depth: Annotated[int, Query(ge=1, le=6)] = 1,
 ) -> FileResponse:
+    checkpoint(reader, export_marking(session, reader, None), export=True)
     return download(
         runtime,
         background,

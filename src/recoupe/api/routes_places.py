@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from recoupe.api.deps import ReaderDep, SessionDep, fast_json
+from recoupe.api.deps import ScopedReaderDep, SessionDep, fast_json
 from recoupe.services import places, timeline
 
 router = APIRouter(prefix="/api")
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api")
 def entity_timeline(
     entity_id: str,
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     since: str | None = None,
     until: str | None = None,
     limit: Annotated[int, Query(ge=1, le=timeline.MAX_LIMIT)] = 100,
@@ -45,7 +45,7 @@ def entity_timeline(
 @fast_json
 def histogram(
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     id: Annotated[list[str], Query(description="Entity ids")],
     interval: Annotated[str, Query(pattern="^(day|week|month|year)$")] = "month",
     by_schema: bool = False,
@@ -61,7 +61,7 @@ def histogram(
 @fast_json
 def bbox(
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     south: float,
     west: float,
     north: float,
@@ -79,7 +79,7 @@ def bbox(
 @fast_json
 def radius(
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     lat: float,
     lon: float,
     metres: Annotated[float, Query(gt=0)],
@@ -101,7 +101,7 @@ def radius(
 def near(
     entity_id: str,
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     metres: Annotated[float, Query(gt=0)] = 500,
     minutes: Annotated[float, Query(gt=0)] = 30,
     limit: Annotated[int, Query(ge=1, le=places.MAX_NEIGHBOURS)] = 20,

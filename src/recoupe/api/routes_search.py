@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, fast_json
+from recoupe.api.deps import RuntimeDep, ScopedReaderDep, SessionDep, fast_json
 from recoupe.search.query import MAX_LIMIT, SearchQuery
 
 router = APIRouter(prefix="/api", tags=["search"])
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api", tags=["search"])
 def search(
     runtime: RuntimeDep,
     session: SessionDep,
-    reader: ReaderDep,
+    reader: ScopedReaderDep,
     q: Annotated[str, Query(max_length=1000, description="Query text (see docs/search.md)")] = "",
     schema: Annotated[list[str] | None, Query(description="Schema (descendants too)")] = None,
     dataset: Annotated[list[str] | None, Query()] = None,

@@ -388,6 +388,16 @@ MAPPINGS = {
     "travel": travel,
 }
 
+#: dataset name -> its marking: the operator's call records are Secret, the bank's are
+#: Restricted to the financial-intelligence compartment
+MARKINGS = {
+    "civil_registry": "NP",
+    "telecom": "S",
+    "bank": "DR//FININT",
+    "companies": "NP",
+    "travel": "DR",
+}
+
 
 def write_all(root: Path) -> list[Path]:
     """Write ``<dataset>/mapping.yml`` for every dataset; returns their paths."""
@@ -396,7 +406,11 @@ def write_all(root: Path) -> list[Path]:
         path = root / name / "mapping.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         body = yaml.safe_dump(
-            {name: build()}, allow_unicode=True, sort_keys=False, width=100, default_flow_style=None
+            {name: {**build(), "marking": MARKINGS[name]}},
+            allow_unicode=True,
+            sort_keys=False,
+            width=100,
+            default_flow_style=None,
         )
         path.write_text(
             f"# Mapping of the {name} dataset (FollowTheMoney mapping format).\n{body}",

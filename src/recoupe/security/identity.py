@@ -17,12 +17,11 @@ import hmac
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -30,12 +29,17 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from recoupe.errors import ConfigError, NotFound
 from recoupe.security.markings import Scale, compartment
 from recoupe.security.reader import ROLES, Reader
+from recoupe.security.sqlite import SQLiteFile
+
+if TYPE_CHECKING:
+    from recoupe.security.directory import Directory
 
 DDL = """
 CREATE TABLE IF NOT EXISTS users (
     login TEXT PRIMARY KEY, display_name TEXT, password_hash TEXT, roles TEXT NOT NULL,
     clearance TEXT NOT NULL, compartments TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
-    failed_logins INTEGER NOT NULL DEFAULT 0, locked_until TEXT, created_at TEXT NOT NULL
+    failed_logins INTEGER NOT NULL DEFAULT 0, locked_until TEXT, created_at TEXT NOT NULL,
+    auth TEXT NOT NULL DEFAULT 'local'
 );
 CREATE TABLE IF NOT EXISTS tokens (
     token_id TEXT PRIMARY KEY, login TEXT NOT NULL REFERENCES users(login),
@@ -63,6 +67,7 @@ class User:
     clearance: str
     compartments: frozenset[str]
     disabled: bool
+    auth: str = "local"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -72,6 +77,7 @@ class User:
             "clearance": self.clearance,
             "compartments": sorted(self.compartments),
             "disabled": self.disabled,
+            "auth": self.auth,
         }
 
 
@@ -97,42 +103,22 @@ def _login(login: str) -> str:
     return login
 
 
-class Identities:
-    """Accounts and tokens of one workspace."""
+class Identities(SQLiteFile):
+    """Accounts and tokens of one workspace.
 
-    def __init__(self, path: Path, scale: Scale) -> None:
-        self.path = path
+    ``directory`` checks the passwords of accounts made with ``directory=True`` (LDAP).
+    """
+
+    def __init__(self, path: Path, scale: Scale, directory: Directory | None = None) -> None:
+        super().__init__(path, DDL)
         self.scale = scale
+        self.directory = directory
         self._hasher = PasswordHasher()
-        self._local = threading.local()
-        self._tx_open().executescript(DDL)
-
-    def _tx_open(self) -> sqlite3.Connection:
-        """This thread's connection (SQLite connections are not shared across threads)."""
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
-            self._local.con = con
-        return con
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: one writer at a time, across threads and processes."""
-        con = self._tx_open()
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-
-    def close(self) -> None:
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        columns = {r[1] for r in self._tx_open().execute("PRAGMA table_info(users)")}
+        if "auth" not in columns:  # security.db files made before directory login
+            self._tx_open().execute(
+                "ALTER TABLE users ADD COLUMN auth TEXT NOT NULL DEFAULT 'local'"
+            )
 
     # -- accounts -------------------------------------------------------------------------
     def add_user(
@@ -144,8 +130,12 @@ class Identities:
         compartments: Sequence[str] = (),
         password: str | None = None,
         display_name: str | None = None,
+        directory: bool = False,
     ) -> User:
+        """A new account; ``directory=True`` has its password checked by the directory."""
         login = _login(login)
+        if directory and password is not None:
+            raise ConfigError(f"user {login!r}: a directory account has no local password")
         for role in roles:
             if role not in ROLES:
                 raise ConfigError(f"--role {role!r}: choose among {', '.join(ROLES)}")
@@ -159,7 +149,7 @@ class Identities:
                 raise ConfigError(f"user {login!r} exists already")
             con.execute(
                 "INSERT INTO users (login, display_name, password_hash, roles, clearance, "
-                "compartments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "compartments, created_at, auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     login,
                     display_name,
@@ -168,6 +158,7 @@ class Identities:
                     level,
                     json.dumps(comps),
                     _now().isoformat(),
+                    "directory" if directory else "local",
                 ],
             )
         return self.user(login)
@@ -197,7 +188,7 @@ class Identities:
         if con.execute("SELECT 1 FROM users WHERE login = ?", [login]).fetchone() is None:
             raise NotFound(f"no user {login!r}")
 
-    _USER_COLUMNS = "login, display_name, roles, clearance, compartments, disabled"
+    _USER_COLUMNS = "login, display_name, roles, clearance, compartments, disabled, auth"
 
     def _users(self, where: str = "", params: Sequence[str] = ()) -> list[User]:
         """Accounts as records, read without taking the write lock."""
@@ -214,6 +205,7 @@ class Identities:
                 r[3],
                 frozenset(json.loads(r[4])),
                 bool(r[5]),
+                r[6],
             )
             for r in rows
         ]
@@ -236,6 +228,12 @@ class Identities:
             scale=self.scale,
         )
 
+    def principal_of(self, login: str) -> Principal | None:
+        """The principal of a logged-in account with every scope of its roles (None when
+        the account is gone or disabled)."""
+        found = self._users("WHERE login = ? AND disabled = 0", [login])
+        return self._principal(found[0], frozenset(SCOPES), None) if found else None
+
     def _principal(self, user: User, scopes: frozenset[str], token: str | None) -> Principal:
         allowed = set().union(*(_ROLE_SCOPES[r] for r in user.roles))
         return Principal(user, scopes & frozenset(allowed), self.reader(user), token)
@@ -245,19 +243,24 @@ class Identities:
         """The principal when the password is right; counts failures and locks the account
         after :data:`MAX_FAILURES` in a row. The answer never says which part was wrong."""
         now = _now()
-        with self._tx() as con:
-            row = con.execute(
-                "SELECT password_hash, disabled, locked_until FROM users WHERE login = ?",
+        row = (
+            self._tx_open()
+            .execute(
+                "SELECT password_hash, disabled, locked_until, auth FROM users WHERE login = ?",
                 [login],
-            ).fetchone()
-            if row is None or row[0] is None or row[1]:
-                self._hasher.hash("equal time for unknown accounts")
-                return None
-            if row[2] is not None and datetime.fromisoformat(row[2]) > now:
-                return None
-            try:
-                self._hasher.verify(row[0], password)
-            except (VerificationError, InvalidHashError):
+            )
+            .fetchone()
+        )
+        by_directory = row is not None and row[3] == "directory"
+        if row is None or row[1] or (row[0] is None and not by_directory):
+            self._hasher.hash("equal time for unknown accounts")
+            return None
+        if row[2] is not None and datetime.fromisoformat(row[2]) > now:
+            return None
+        # The check runs outside the write lock: a slow directory must not stall others.
+        right = self._verify(login, row[0], password, by_directory)
+        with self._tx() as con:
+            if not right:
                 failures = con.execute(
                     "UPDATE users SET failed_logins = failed_logins + 1 WHERE login = ? "
                     "RETURNING failed_logins",
@@ -276,6 +279,18 @@ class Identities:
             )
         user = self.user(login)
         return self._principal(user, frozenset(SCOPES), None)
+
+    def _verify(self, login: str, hashed: str | None, password: str, by_directory: bool) -> bool:
+        if by_directory:
+            if self.directory is None:
+                raise ConfigError(
+                    f"user {login!r} logs in through the directory: set RECOUPE_LDAP_URL"
+                )
+            return self.directory.verify(login, password)
+        try:
+            return hashed is not None and self._hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
     # -- tokens ---------------------------------------------------------------------------
     def issue_token(

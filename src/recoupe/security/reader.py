@@ -33,6 +33,8 @@ class Reader:
 
     ``clearance`` is a level rank of ``scale`` and ``compartments`` the compartments held;
     ``None`` for either means every one (the operator of a workspace folder).
+    ``justification`` is why the reader asks (when the request said), and ``justify`` the
+    checkpoints that need one (``export``, ``compartment``: see :mod:`recoupe.services.marking`).
     """
 
     name: str
@@ -41,6 +43,8 @@ class Reader:
     compartments: frozenset[str] | None = None
     scale: Scale = FRENCH
     default_marking: Marking | None = None
+    justification: str | None = None
+    justify: frozenset[str] = frozenset()
 
     @classmethod
     def system(cls, name: str = "system", scale: Scale = FRENCH) -> Reader:

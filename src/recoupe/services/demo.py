@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,50 @@ from typing import Any
 from recoupe.config import Settings
 from recoupe.scenario.truth import telecom_people
 from recoupe.security.reader import Reader
+from recoupe.security.secret import ensure_secret
+from recoupe.services.accounts import open_identities
 from recoupe.services.ingest import ingest_mapping
 from recoupe.services.runtime import Runtime
 from recoupe.services.workspace import open_workspace
 from recoupe.store.base import Progress, Run
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    login: str
+    password: str
+    role: str
+    clearance: str
+    sees: str
+
+
+#: (login, role, clearance, compartments, what the account sees of the scenario)
+DEMO_ACCOUNTS = (
+    ("analyste", "analyst", "TS", ("FININT",), "every dataset"),
+    ("enqueteur", "viewer", "DR", (), "no call records, no bank data"),
+)
+
+
+def demo_accounts(settings: Settings) -> list[DemoAccount]:
+    """The demo's two accounts, made (or given a new password) for browser login."""
+    made = []
+    with closing(open_identities(settings)) as ids:
+        known = {u.login for u in ids.users()}
+        for login, role, clearance, compartments, sees in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(12)
+            if login in known:
+                ids.set_password(login, password)
+            else:
+                ids.add_user(
+                    login,
+                    roles=[role],
+                    clearance=clearance,
+                    compartments=compartments,
+                    password=password,
+                )
+            shown = "//".join([clearance, *compartments])
+            made.append(DemoAccount(login, password, role, shown, sees))
+    return made
 
 
 @dataclass(frozen=True)
@@ -24,6 +66,7 @@ class DemoReport:
     runs: list[Run]
     counts: dict[str, int]
     examples: list[str] = field(default_factory=list)
+    accounts: list[DemoAccount] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -32,6 +75,7 @@ class DemoReport:
             "runs": [r.summary() for r in self.runs],
             "counts": self.counts,
             "examples": self.examples,
+            "accounts": [a.__dict__ for a in self.accounts],
         }
 
     def text(self) -> str:
@@ -55,6 +99,12 @@ class DemoReport:
             "Try:",
             *[f"  {example}" for example in self.examples],
         ]
+        if self.accounts:
+            lines += ["", "Demo accounts (log in to the server; new passwords at each demo):"]
+            lines += [
+                f"  {a.login:<10} password {a.password}  ({a.role}, {a.clearance}: {a.sees})"
+                for a in self.accounts
+            ]
         return "\n".join(lines)
 
 
@@ -79,6 +129,8 @@ def run_demo(
         sample = store.entity_ids(reader, schema="Person", limit=1)
     with Runtime(settings) as runtime:
         runtime.refresh(progress)
+    ensure_secret(settings.workspace)
+    accounts = demo_accounts(settings)
     truth = json.loads(summary.truth.read_text(encoding="utf-8"))
     members = [(name, eid) for _, name, eid, cell in telecom_people(truth) if cell]
     ws = f"--workspace {settings.workspace}"
@@ -109,4 +161,5 @@ def run_demo(
         runs=runs,
         counts=counts,
         examples=examples,
+        accounts=accounts,
     )
