@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from recoupe.errors import ConfigError, NotFound, OntologyError
+from recoupe.errors import ConfigError, NotFound, OntologyError, StoreError
+from recoupe.search.index import INDEX_VERSION, META
 from recoupe.search.query import SearchQuery
 from recoupe.security.reader import Decision, Reader
 from recoupe.services.ingest import ingest_mapping
@@ -186,3 +188,47 @@ def test_documents_are_the_same_when_built_in_parts(
     monkeypatch.setattr(search_source, "PART_STATEMENTS", 5)
     assert len(search_source._id_ranges(store)) > 1
     assert rows() == whole
+
+
+def test_an_entity_held_by_two_datasets_counts_once(store: DuckDBStore, tmp_path: Path) -> None:
+    """One document per (entity, dataset): totals and facets still count entities."""
+    write(tmp_path / "first.csv", "id,name,birth\n1,Jean Dupont,\n2,Marie Curie,\n")
+    write(tmp_path / "second.csv", "id,name,birth\n2,Marie Curie,\n3,Paul Martin,\n")
+    for name, file in (("first", "first.csv"), ("second", "second.csv")):
+        spec = MAPPING.format(name=name, file=file, extra="").replace(
+            f"key_literal: {name}", "key_literal: person"
+        )
+        write(tmp_path / f"{name}.yml", spec)
+    service = SearchService(store.path)
+    ingest_mapping(store, tmp_path / "first.yml")
+    service.refresh(store)
+    ingest_mapping(store, tmp_path / "second.yml")
+    assert not service.refresh(store).full  # the earlier document learns it is shared
+
+    def counted(q: str, **kw: object) -> tuple[int, dict[str, dict[str, int]]]:
+        found = service.search(store, Reader.system(), SearchQuery(q=q, **kw))  # type: ignore[arg-type]
+        assert found.exact
+        facets = {k: {v["value"]: v["count"] for v in vs} for k, vs in found.facets.items()}
+        return found.total, facets
+
+    total, facets = counted("")
+    assert total == 3
+    assert facets["schema"] == {"Person": 3}
+    assert facets["dataset"] == {"first": 2, "second": 2}
+    assert counted("Marie")[0] == 1
+    assert counted("", datasets=("second",))[0] == 2
+    assert [
+        h.datasets for h in service.search(store, Reader.system(), SearchQuery(q="Curie")).results
+    ] == [["first", "second"]]
+
+
+def test_an_index_of_an_older_layout_is_built_again(
+    indexed: SearchService, store: DuckDBStore
+) -> None:
+    meta = store.path / "index" / META
+    meta.write_text(json.dumps({"version": INDEX_VERSION - 1, "generation": 1}))
+    with pytest.raises(StoreError, match=r"index version 1 .* run `recoupe index`"):
+        SearchService(store.path).search(store, Reader.system(), SearchQuery(q="Curie"))
+    report = SearchService(store.path).refresh(store)
+    assert report.full and report.documents == 8
+    assert names(SearchService(store.path), store, "Marie Curie")[0] == "Marie Curie"

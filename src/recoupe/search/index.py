@@ -11,6 +11,7 @@ import html
 import json
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,8 +26,13 @@ from recoupe.search.keys import fold, identifier_forms, name_keys, skeleton
 from recoupe.search.query import SearchQuery, Term
 
 META = "recoupe.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 FACETS = ("schema", "dataset", "countries")
+FACET_SIZE = 20
+FACET_DEPTH = 200  # values gathered per facet before the top ones are kept
+MAX_SHARED_COUNTED = 10_000
+"""Documents of multi-dataset entities grouped exactly (an aggregation holds at most
+65,000 buckets: one per entity and one per facet value of each)."""
 MAX_HIGHLIGHTED = 20  # values of a document looked at for highlights, beyond its names
 WEIGHTS = {
     "identifier": 1000.0,  # the whole query is a phone, IBAN, e-mail or document number
@@ -45,6 +51,8 @@ def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     for raw in ("id", "dataset", "schema", "countries"):
         sb.add_text_field(raw, stored=True, tokenizer_name="raw", fast=True)
+    # "1" on each document of an entity held by several datasets: counts take it once
+    sb.add_text_field("shared", stored=False, tokenizer_name="raw", fast=False)
     sb.add_text_field("caption", stored=True, tokenizer_name="raw")
     sb.add_text_field("names", stored=True, tokenizer_name="folded")
     sb.add_text_field("name", stored=False, tokenizer_name="default")
@@ -53,6 +61,15 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("text", stored=True, tokenizer_name="folded")
     sb.add_date_field("dates", stored=False, indexed=True, fast=True)
     return sb.build()
+
+
+def _version(meta: Path) -> object:
+    """The layout version an index's metadata file records (None when unreadable)."""
+    try:
+        found = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return None
+    return found.get("version") if isinstance(found, dict) else None
 
 
 def _parse_date(value: str) -> datetime | None:
@@ -101,12 +118,15 @@ class SearchResult:
     facets: dict[str, list[dict[str, Any]]]
     query: SearchQuery
     took_ms: float = 0.0
+    exact: bool = True
+    """False when ``total`` and facet counts are estimates (see ``SearchIndex._counts``)."""
 
     def to_dict(self) -> dict[str, Any]:
         q = self.query
         return {
             "q": q.q,
             "total": self.total,
+            "total_exact": self.exact,
             "offset": q.offset,
             "limit": q.limit,
             "took_ms": round(self.took_ms, 2),
@@ -121,6 +141,8 @@ class SearchIndex:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
         meta = path / META
+        if create and meta.exists() and _version(meta) != INDEX_VERSION:
+            meta.unlink()  # derived data in an older layout: built again from the store
         if create and not meta.exists():
             if path.exists():
                 shutil.rmtree(path)
@@ -130,11 +152,11 @@ class SearchIndex:
         elif not meta.exists():
             raise StoreError(f"{path}: no search index; run `recoupe index`")
         else:
-            found = json.loads(meta.read_text())
-            if found.get("version") != INDEX_VERSION:
+            version = _version(meta)
+            if version != INDEX_VERSION:
                 raise StoreError(
-                    f"{path}: search index version {found.get('version')} (this release reads "
-                    f"{INDEX_VERSION}); run `recoupe index --rebuild`"
+                    f"{path}: search index version {version} (this release reads "
+                    f"{INDEX_VERSION}); run `recoupe index` to build it again"
                 )
             self.index = tantivy.Index.open(str(path))
         self.schema = self.index.schema
@@ -204,6 +226,8 @@ class SearchIndex:
             dataset=row["dataset"],
             schema=schemata[0] if len(schemata) == 1 else schema_of(schemata),
         )
+        if row["shared"]:
+            doc.add_text("shared", "1")
         if row["caption"] is not None:
             doc.add_text("caption", row["caption"])
         names: list[str] = row["names"]
@@ -293,10 +317,9 @@ class SearchIndex:
         marks = {t for term in terms for t in fold(term.text)}
         marks.update(t for form in identifier_forms(query.q) for t in fold(form))
         hits = self._hits(searcher, found.hits, marks)[query.offset : query.offset + query.limit]
-        facets = self._facets(searcher, full) if query.facets else {}
+        total, facets, exact = self._counts(searcher, full, _matched(found), query.facets)
         took = (datetime.now() - started).total_seconds() * 1000
-        total = int(getattr(found, "count", 0) or 0)  # the stub lacks `count`
-        return SearchResult(total, hits, facets, query, took)
+        return SearchResult(total, hits, facets, query, took, exact)
 
     def _date_range(self, since: date | None, until: date | None) -> tantivy.Query:
         low = datetime.combine(since or date(1, 1, 1), datetime.min.time())
@@ -412,18 +435,68 @@ class SearchIndex:
                 marked = highlight(value, tokens)
                 if marked is not None and marked not in hit.highlights and len(hit.highlights) < 5:
                     hit.highlights.append(marked)
-        return list(by_id.values())
+        # equal scores in id order: the same answer whatever the index's segments
+        return sorted(by_id.values(), key=lambda hit: (-hit.score, hit.id))
 
-    def _facets(self, searcher: tantivy.Searcher, query: tantivy.Query) -> dict[str, Any]:
-        spec = {name: {"terms": {"field": name, "size": 20}} for name in FACETS}
-        result = searcher.aggregate(query, spec)
-        return {
-            name: [
-                {"value": b["key"], "count": int(b["doc_count"])}
-                for b in result.get(name, {}).get("buckets", [])
-            ]
-            for name in FACETS
-        }
+    def _counts(
+        self, searcher: tantivy.Searcher, full: tantivy.Query, documents: int, facets: bool
+    ) -> tuple[int, dict[str, list[dict[str, Any]]], bool]:
+        """(entities matching, facets, whether both are exact).
+
+        The index holds one document per (entity, dataset): the documents of entities held
+        by several datasets are grouped by entity so that each is counted once. Beyond
+        :data:`MAX_SHARED_COUNTED` such documents the total is a close estimate and their
+        facet counts are per document; the result then says it is not exact.
+        """
+        Q = tantivy.Query  # noqa: N806 (reads as the query algebra)
+        must, must_not = tantivy.Occur.Must, tantivy.Occur.MustNot
+        shared = Q.term_query(self.schema, "shared", "1")
+        both = Q.boolean_query([(must, full), (must, shared)])
+        doubled = _matched(searcher.search(both, 1, count=True))
+        spec = {name: {"terms": {"field": name, "size": FACET_DEPTH}} for name in FACETS}
+        counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        if doubled > MAX_SHARED_COUNTED:
+            found = searcher.aggregate(both, {"n": {"cardinality": {"field": "id"}}})
+            total = documents - doubled + round(float(found["n"]["value"] or 0))
+            if facets:
+                _add_buckets(counts, searcher.aggregate(full, spec))
+            return total, _top(counts) if facets else {}, False
+        by_entity: list[dict[str, Any]] = []
+        if doubled:
+            grouped = {"id": {"terms": {"field": "id", "size": doubled}, "aggs": spec}}
+            by_entity = searcher.aggregate(both, grouped).get("id", {}).get("buckets", [])
+        total = documents - doubled + len(by_entity)
+        if not facets:
+            return total, {}, True
+        alone = Q.boolean_query([(must, full), (must_not, shared)])
+        _add_buckets(counts, searcher.aggregate(alone, spec))
+        for entity in by_entity:
+            for name in FACETS:
+                for bucket in entity.get(name, {}).get("buckets", []):
+                    counts[name][bucket["key"]] += 1
+        return total, _top(counts), True
+
+
+def _matched(found: tantivy.SearchResult) -> int:
+    """The number of documents a search matched (the type stubs lack ``count``)."""
+    return int(getattr(found, "count", 0) or 0)
+
+
+def _add_buckets(counts: dict[str, Counter[str]], found: dict[str, Any]) -> None:
+    for name in FACETS:
+        for bucket in found.get(name, {}).get("buckets", []):
+            counts[name][bucket["key"]] += int(bucket["doc_count"])
+
+
+def _top(counts: dict[str, Counter[str]]) -> dict[str, list[dict[str, Any]]]:
+    """The :data:`FACET_SIZE` most frequent values of each facet, ties by value."""
+    return {
+        name: [
+            {"value": value, "count": count}
+            for value, count in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
+        ]
+        for name, found in counts.items()
+    }
 
 
 def highlight(value: str, tokens: set[str]) -> str | None:

@@ -41,6 +41,10 @@ MAX_SAMPLE = 50
 MASKS_KEPT = 8
 
 
+_Key = frozenset[int] | None
+"""Visible dataset codes as cache keys (None: every dataset)."""
+
+
 @dataclass
 class _Access:
     """What one set of visible datasets may see of a graph."""
@@ -50,6 +54,12 @@ class _Access:
     mask: Mask | None
     """Visible edges (None: every edge)."""
 
+    @property
+    def key(self) -> _Key:
+        """What results derived for this access are cached under (None: every dataset,
+        which is not the same as none of them)."""
+        return None if self.codes is None else frozenset(self.codes.tolist())
+
 
 @dataclass
 class _State:
@@ -58,8 +68,8 @@ class _State:
     graph: GraphData
     lock: threading.Lock = field(default_factory=threading.Lock)
     access: OrderedDict[frozenset[int], _Access] = field(default_factory=OrderedDict)
-    communities: dict[frozenset[int], algorithms.Communities] = field(default_factory=dict)
-    centrality: dict[tuple[frozenset[int], str], tuple[Int, Any]] = field(default_factory=dict)
+    communities: dict[_Key, algorithms.Communities] = field(default_factory=dict)
+    centrality: dict[tuple[_Key, str], tuple[Int, Any]] = field(default_factory=dict)
 
 
 class GraphService:
@@ -220,10 +230,10 @@ class GraphService:
         graph = state.graph
         found = np.array([graph.index_of(i) for i in ids], dtype=np.int64)
         if access.mask is not None:
-            _, captions = graph.labels(found, access.codes)
-            for node, node_id, caption in zip(found.tolist(), ids, captions, strict=True):
+            schemata, _ = graph.labels(found, access.codes)
+            for node, node_id, schema in zip(found.tolist(), ids, schemata, strict=True):
                 lo, hi = int(graph.indptr[node]), int(graph.indptr[node + 1])
-                if caption is None and not access.mask[graph.adj_edge[lo:hi]].any():
+                if schema is None and not access.mask[graph.adj_edge[lo:hi]].any():
                     raise NotFound(f"no node {node_id!r} in the link graph")
         return found
 
@@ -299,7 +309,7 @@ class GraphService:
         return {"generation": state.graph.generation, **sub.to_dict(state.graph, access.codes)}
 
     def _communities(self, state: _State, access: _Access) -> algorithms.Communities:
-        key = frozenset(access.codes.tolist()) if access.codes is not None else frozenset()
+        key = access.key
         found = state.communities.get(key)
         if found is None:
             with self._compute_lock:  # one Leiden run at a time, and only once
@@ -362,8 +372,7 @@ class GraphService:
         bounded("top", top, 1, MAX_TOP)
         state = self._current()
         access = self._access(state, reader)
-        visible = frozenset(access.codes.tolist()) if access.codes is not None else frozenset()
-        key = (visible, measure)
+        key = (access.key, measure)
         found = state.centrality.get(key)
         if found is None:
             with self._compute_lock:

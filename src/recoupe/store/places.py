@@ -153,8 +153,9 @@ def _places_query(
         f"""
         WITH p AS (SELECT * FROM places WHERE {vis} AND {where}),
         g AS (SELECT p.entity_id, p.schema, p.place_id, p.lat, p.lon, {distance} AS distance,
-                     list_sort(list(DISTINCT f.dataset)) AS datasets
-              FROM p JOIN sources f USING (source_id)
+                     list_sort(list_distinct(list(f.dataset) || list(c.dataset))) AS datasets
+              FROM p JOIN sources f ON f.source_id = p.source_id
+                     JOIN sources c ON c.source_id = p.coord_source_id
               GROUP BY p.entity_id, p.schema, p.place_id, p.lat, p.lon)
         SELECT count(*) OVER () AS total, * FROM g ORDER BY {order}
         LIMIT ? OFFSET ?

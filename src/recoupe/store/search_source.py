@@ -129,8 +129,10 @@ def _documents(
                coalesce(list(DISTINCT value) FILTER (WHERE cat IN ('text', 'id')), [])
                    AS texts
         FROM c GROUP BY entity_id, dataset)
-        SELECT g.*, CASE WHEN len(names) = 0 AND len(schemata) = 1 THEN to_json({{
+        SELECT g.*, count(*) OVER (PARTITION BY id) > 1 AS shared,
+            CASE WHEN len(names) = 0 AND len(schemata) = 1 THEN to_json({{
             'id': id, 'dataset': dataset, 'schema': schemata[1],
+            'shared': CASE WHEN count(*) OVER (PARTITION BY id) > 1 THEN ['1'] ELSE [] END,
             'caption': CASE WHEN caption IS NULL THEN [] ELSE [caption] END,
             'ids': ids, 'countries': countries, 'text': texts,
             'dates': list_filter(list_transform(dates, d -> strftime(try_cast(
