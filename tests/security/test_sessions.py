@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -190,6 +191,22 @@ def test_the_server_refuses_a_missing_or_weak_secret(tmp_path: Path) -> None:
         create_app(settings)
     key.chmod(0o600)
     create_app(settings)
+
+
+def test_a_new_workspace_is_its_owners_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(workspace=tmp_path / "deep" / "ws", threads=2)
+    open_workspace(settings, create=True).close()
+    assert os.stat(settings.workspace).st_mode & 0o077 == 0
+    ensure_secret(settings.workspace)
+    with caplog.at_level(logging.WARNING, logger="recoupe.api"):
+        create_app(settings)
+    assert not caplog.records
+    settings.workspace.chmod(0o755)
+    with caplog.at_level(logging.WARNING, logger="recoupe.api"):
+        create_app(settings)
+    assert f"chmod 700 {settings.workspace}" in caplog.text
 
 
 def test_serve_says_how_to_make_a_secret(tmp_path: Path) -> None:

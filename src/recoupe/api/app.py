@@ -7,6 +7,7 @@ problem documents in :mod:`recoupe.api.problems`. OpenAPI is served at ``/docs``
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -35,7 +36,7 @@ from recoupe.config import Settings
 from recoupe.errors import ConfigError
 from recoupe.security.audit import AuditLog
 from recoupe.security.identity import Principal
-from recoupe.security.secret import load_secret
+from recoupe.security.secret import exposed_workspace, load_secret
 from recoupe.security.sessions import Sessions, Throttle
 from recoupe.services.accounts import SECURITY_DB, open_identities
 from recoupe.services.runtime import Runtime
@@ -59,6 +60,9 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     Refuses (ConfigError) to build without a proper server secret (:mod:`recoupe.security.secret`).
     """
     secret = load_secret(settings.workspace, settings.secret)
+    exposed = exposed_workspace(settings.workspace)
+    if exposed is not None:
+        logging.getLogger("recoupe.api").warning(exposed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -55,6 +55,17 @@ def load_secret(workspace: Path, env_secret: str | None) -> bytes:
     return _checked(path.read_text(encoding="utf-8"), str(path))
 
 
+def exposed_workspace(workspace: Path) -> str | None:
+    """A warning when other users may enter the workspace folder, or None."""
+    mode = stat.S_IMODE(workspace.stat().st_mode)
+    if not mode & 0o077:
+        return None
+    return (
+        f"{workspace}: other users may enter the workspace folder (mode {mode:o}) and read "
+        f"the data files without any marking or audit; run `chmod 700 {workspace}`"
+    )
+
+
 def _checked(value: str, where: str) -> bytes:
     text = value.strip()
     if text.lower() in PLACEHOLDERS or len(set(text)) <= 2:

@@ -105,7 +105,9 @@ def open_store(
             raise ConfigError(
                 f"{workspace}: not a Recoupe workspace (no store.duckdb); run `recoupe init`"
             )
-        workspace.mkdir(parents=True, exist_ok=True)
+        if not workspace.exists():
+            # the folder holds every byte of the data: its owner alone may enter it
+            workspace.mkdir(parents=True, mode=0o700)
     return DuckDBStore(
         workspace, read_only=read_only, memory_limit=memory_limit, threads=threads, model=model
     )
