@@ -20,7 +20,7 @@ import random
 import resource
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from recoupe.resolve.clusters import Pair, cluster
@@ -61,16 +61,16 @@ def scenario(records: int, strangers: int, seed: int) -> tuple[list[Pair], dict[
     return pairs, truth
 
 
-def _together(groups: Iterable[int]) -> int:
+def _together(groups: Iterable[Hashable]) -> int:
     return sum(n * (n - 1) // 2 for n in Counter(groups).values())
 
 
 def scores(found: dict[str, str], truth: dict[str, int]) -> dict[str, float]:
     """Precision, recall and F1 over the pairs of records that share a cluster."""
     every = list(truth)
-    predicted = _together(hash(found.get(r, r)) for r in every)
+    predicted = _together(found.get(r, r) for r in every)
     actual = _together(truth[r] for r in every)
-    both = _together(hash((found.get(r, r), truth[r])) for r in every)
+    both = _together((found.get(r, r), truth[r]) for r in every)
     precision = both / predicted if predicted else 1.0
     recall = both / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

@@ -139,3 +139,11 @@ def _size(env: Mapping[str, str], name: str, default: str) -> int:
         raise ConfigError(f"{name}={raw!r}: expected a size such as 2GiB or 512MB")
     unit = found.group(2).lower()
     return int(float(raw.strip()[: -len(unit)].strip()) * _UNITS[unit])
+
+
+def make_workspace(path: Path) -> None:
+    """Create the workspace folder if missing, entered by its owner alone (mode 0700): it
+    holds every byte of the data. An existing folder is left as it is."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)

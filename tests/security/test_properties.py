@@ -18,13 +18,10 @@ import csv
 import io
 import itertools
 import json
-import os
-import secrets
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +32,7 @@ from hypothesis import strategies as st
 from recoupe.api.app import create_app
 from recoupe.config import Settings
 from recoupe.security.identity import Identities
+from recoupe.security.secret import ensure_secret
 from recoupe.services.demo import run_demo
 
 DATASETS = ("bank", "civil_registry", "companies", "telecom", "travel")
@@ -90,7 +88,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     workspace = tmp_path_factory.mktemp("properties") / "ws"
     config = Settings(workspace=workspace, memory_limit="1GB", threads=2)
     run_demo(config, scale=1_000)
-    _ensure_secret(workspace / "secret.key")
+    ensure_secret(workspace)
     app = create_app(config)
     with TestClient(app, raise_server_exceptions=False) as operator:
         operator.headers["Authorization"] = f"Bearer {app.state.operator_token}"
@@ -103,14 +101,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             for name, marking in original.items():
                 store.set_marking(name, marking or UNMARKED)
         assert store.markings() == original
-
-
-def _ensure_secret(path: Path) -> None:
-    if path.exists():
-        return
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32) + "\n")
 
 
 def _survey(

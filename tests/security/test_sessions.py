@@ -207,6 +207,9 @@ def test_a_new_workspace_is_its_owners_alone(
     with caplog.at_level(logging.WARNING, logger="recoupe.api"):
         create_app(settings)
     assert f"chmod 700 {settings.workspace}" in caplog.text
+    elsewhere = tmp_path / "made-by-the-secret"  # whichever command makes the folder first
+    ensure_secret(elsewhere)
+    assert os.stat(elsewhere).st_mode & 0o077 == 0
 
 
 def test_serve_says_how_to_make_a_secret(tmp_path: Path) -> None:

@@ -463,7 +463,9 @@ class SearchIndex:
             return total, _top(counts) if facets else {}, False
         by_entity: list[dict[str, Any]] = []
         if doubled:
-            grouped = {"id": {"terms": {"field": "id", "size": doubled}, "aggs": spec}}
+            grouped: dict[str, Any] = {"id": {"terms": {"field": "id", "size": doubled}}}
+            if facets:  # each entity's facet values, to count once per entity
+                grouped["id"]["aggs"] = spec
             by_entity = searcher.aggregate(both, grouped).get("id", {}).get("buckets", [])
         total = documents - doubled + len(by_entity)
         if not facets:

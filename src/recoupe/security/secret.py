@@ -12,6 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
+from recoupe.config import make_workspace
 from recoupe.errors import ConfigError
 
 SECRET_FILE = "secret.key"  # noqa: S105 (a file name)
@@ -28,7 +29,7 @@ def secret_file(workspace: Path) -> Path:
 def ensure_secret(workspace: Path) -> Path:
     """``WORKSPACE/secret.key``, written with a new random secret (mode 0600) if missing."""
     path = secret_file(workspace)
-    workspace.mkdir(parents=True, exist_ok=True)
+    make_workspace(workspace)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from recoupe.config import Settings
+from recoupe.config import Settings, make_workspace
 from recoupe.errors import ConfigError
 from recoupe.security.identity import Identities
 
@@ -30,5 +30,5 @@ def directory_of(settings: Settings) -> Directory | None:
 
 def open_identities(settings: Settings) -> Identities:
     workspace = settings.workspace
-    workspace.mkdir(parents=True, exist_ok=True)
+    make_workspace(workspace)
     return Identities(workspace / SECURITY_DB, settings.scale, directory_of(settings))

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 from followthemoney.model import Model
 
+from recoupe.config import make_workspace
 from recoupe.errors import ConfigError, NotFound, StoreError, UnsupportedOperation
 from recoupe.mapping.spec import DatasetMeta, MappingSpec
 from recoupe.ontology import model as default_model
@@ -105,9 +106,7 @@ def open_store(
             raise ConfigError(
                 f"{workspace}: not a Recoupe workspace (no store.duckdb); run `recoupe init`"
             )
-        if not workspace.exists():
-            # the folder holds every byte of the data: its owner alone may enter it
-            workspace.mkdir(parents=True, mode=0o700)
+        make_workspace(workspace)
     return DuckDBStore(
         workspace, read_only=read_only, memory_limit=memory_limit, threads=threads, model=model
     )
