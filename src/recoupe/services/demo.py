@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recoupe.config import Settings
+from recoupe.config import Settings, make_workspace
 from recoupe.scenario.truth import telecom_people
 from recoupe.security.reader import Reader
 from recoupe.security.secret import ensure_secret
@@ -118,6 +118,7 @@ def run_demo(
     """Generate the scenario at ``scale`` and ingest it into the configured workspace."""
     from recoupe.scenario import generate
 
+    make_workspace(settings.workspace)  # before the scenario's folder is made inside it
     scenario = out or settings.workspace / "scenario"
     summary = generate(scenario, scale=scale, progress=progress)
     reader = Reader.system()
