@@ -435,8 +435,7 @@ class SearchIndex:
                 marked = highlight(value, tokens)
                 if marked is not None and marked not in hit.highlights and len(hit.highlights) < 5:
                     hit.highlights.append(marked)
-        # equal scores in id order: the same answer whatever the index's segments
-        return sorted(by_id.values(), key=lambda hit: (-hit.score, hit.id))
+        return list(by_id.values())
 
     def _counts(
         self, searcher: tantivy.Searcher, full: tantivy.Query, documents: int, facets: bool
