@@ -121,6 +121,8 @@ class Entity:
     id: str
     schema: str
     statements: tuple[Statement, ...] = field(default_factory=tuple)
+    records: tuple[str, ...] = ()
+    """The records merged into this entity (empty when it is one record)."""
 
     @property
     def datasets(self) -> list[str]:
@@ -145,6 +147,7 @@ class Entity:
             "schema": self.schema,
             "properties": self.properties(),
             "datasets": self.datasets,
+            **({"referents": list(self.records)} if self.records else {}),
             "first_seen": min(seen).isoformat(timespec="seconds") if seen else None,
             "last_seen": max(last).isoformat(timespec="seconds") if last else None,
         }

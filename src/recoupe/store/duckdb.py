@@ -35,6 +35,7 @@ from recoupe.store.base import (
     Run,
     Statement,
 )
+from recoupe.store.resolution import DDL as RESOLVE_DDL
 
 SCHEMA_VERSION = 1
 DDL = """
@@ -86,7 +87,7 @@ SELECT s.entity_id, s.schema, s.prop, s.value, coalesce(s.original_value, s.valu
 FROM statements s JOIN sources f ON f.source_id = s.source_id
 LEFT JOIN sources l ON l.source_id = s.last_source_id;
 """
-DDL += _PROVENANCE_VIEW
+DDL += _PROVENANCE_VIEW + RESOLVE_DDL
 EXPORT_FORMATS = ("ftm", "csv", "gexf")
 
 
@@ -370,20 +371,48 @@ class DuckDBStore:
 
     # -- entities -------------------------------------------------------------------------
     def entity(self, reader: Reader, entity_id: str) -> Entity | None:
+        """The entity as analysts see it: a merged entity holds the statements of every
+        record judged the same (each statement keeps its record's id and source), under
+        the canonical id, whichever of its records' ids is asked for."""
+        canonical, members = self.members(entity_id)
+        if len(members) == 1:
+            return self.record(reader, entity_id)
+        found = self._statements(reader, members)
+        if not found:
+            return None
+        records = tuple(sorted({s.entity_id for s in found}))
+        schema = self.common_schema({s.schema for s in found})
+        return Entity(id=canonical, schema=schema, statements=found, records=records)
+
+    def record(self, reader: Reader, entity_id: str) -> Entity | None:
+        """One record's own statements, as its sources gave them (never merged)."""
+        found = self._statements(reader, [entity_id])
+        if not found:
+            return None
+        schema = self.common_schema({s.schema for s in found})
+        return Entity(id=entity_id, schema=schema, statements=found)
+
+    def members(self, entity_id: str) -> tuple[str, list[str]]:
+        """(canonical id, record ids) of the entity ``entity_id`` belongs to."""
+        rows = self.con.execute(
+            "SELECT c.canonical_id, m.entity_id FROM resolve_canonical c JOIN "
+            "resolve_canonical m USING (canonical_id) WHERE c.entity_id = ? ORDER BY 2",
+            [entity_id],
+        ).fetchall()
+        if not rows:
+            return entity_id, [entity_id]
+        return str(rows[0][0]), [str(r[1]) for r in rows]
+
+    def _statements(self, reader: Reader, ids: list[str]) -> tuple[Statement, ...]:
         scope = self._scope(reader)
         rows = self.con.execute(
             "SELECT entity_id, schema, prop, value, original_value, dataset, run_id, "
             "source_file, source_row, first_seen, last_seen FROM statement_provenance "
-            f"WHERE entity_id = ? AND {scope} ORDER BY prop, value, dataset",
-            [entity_id],
+            f"WHERE entity_id IN ({', '.join('?' * len(ids))}) AND {scope} "
+            "ORDER BY prop, value, dataset, entity_id",
+            ids,
         ).fetchall()
-        if not rows:
-            return None
-        statements = tuple(
-            Statement(r[0], r[1], r[2], self._prop_type(r[1], r[2]), *r[3:]) for r in rows
-        )
-        schema = self.common_schema({s.schema for s in statements})
-        return Entity(id=entity_id, schema=schema, statements=statements)
+        return tuple(Statement(r[0], r[1], r[2], self._prop_type(r[1], r[2]), *r[3:]) for r in rows)
 
     def _prop_type(self, schema: str, prop: str) -> str:
         if prop == "id":
