@@ -226,6 +226,43 @@ class Client:
             job = dict(self._call("POST", "/api/ingest", files=parts, data=data).json())
         return self.wait(job["id"], progress) if wait else job
 
+    # -- entity resolution --------------------------------------------------------------
+    def resolve_run(self, datasets: Sequence[str] = (), full: bool = False) -> list[Any]:
+        """Score candidate pairs (new and changed records; ``full``: everything anew)."""
+        body = {"datasets": list(datasets), "full": full}
+        return list(self._call("POST", "/api/resolve/runs", json=body, timeout=None).json())
+
+    def resolve_pairs(self, **params: Any) -> list[dict[str, Any]]:
+        return list(self.get("/api/resolve/pairs", params))
+
+    def resolve_queue(self, **params: Any) -> list[dict[str, Any]]:
+        return list(self.get("/api/resolve/queue", params))
+
+    def resolve_judge(
+        self, left: str, right: str, verdict: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        body = {"left": left, "right": right, "verdict": verdict, "reason": reason}
+        return dict(self._call("POST", "/api/resolve/judgements", json=body).json())
+
+    def resolve_undo(self, judgement_id: int, reason: str | None = None) -> dict[str, Any]:
+        params = {"reason": reason} if reason else {}
+        return dict(
+            self._call("DELETE", f"/api/resolve/judgements/{judgement_id}", params=params).json()
+        )
+
+    def resolve_undo_entity(self, entity_id: str, reason: str | None = None) -> dict[str, Any]:
+        params = {"reason": reason} if reason else {}
+        path = f"/api/resolve/entities/{quote(entity_id)}/undo"
+        return dict(self._call("POST", path, params=params).json())
+
+    def resolve_judgements(
+        self, entity_id: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        return list(self.get("/api/resolve/judgements", {"entity_id": entity_id, "limit": limit}))
+
+    def resolve_explain(self, entity_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/api/resolve/entities/{quote(entity_id)}"))
+
     def job(self, job_id: str) -> dict[str, Any]:
         return dict(self.get(f"/api/jobs/{job_id}"))
 

@@ -11,14 +11,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recoupe.errors import ConfigError
 from recoupe.security.markings import FRENCH_LEVELS, Scale
+
+if TYPE_CHECKING:
+    from recoupe.resolve.spec import ResolveSpec
 
 DEFAULT_WORKSPACE = Path("recoupe-data")
 JUSTIFY_CHOICES = ("export", "compartment")
 JUSTIFY_DEFAULT = frozenset(JUSTIFY_CHOICES)
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$", re.IGNORECASE)
+
+
+RESOLVE_SPEC = "resolve.yaml"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,14 @@ class Settings:
     cookie_secure: bool = True
     justification: str | None = None
     max_upload: int = 2 * 1024**3
+
+    def resolve_spec(self) -> ResolveSpec:
+        """The entity resolution spec: ``WORKSPACE/resolve.yaml`` when there is one, else
+        the default (``recoupe resolve spec`` prints it)."""
+        from recoupe.resolve.spec import DEFAULT_SPEC, load_spec
+
+        path = self.workspace / RESOLVE_SPEC
+        return load_spec(path) if path.exists() else DEFAULT_SPEC
 
     @property
     def scale(self) -> Scale:

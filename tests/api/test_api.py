@@ -14,6 +14,13 @@ from recoupe.services.jobs import Job
 from tests.api.conftest import cell_members, telecom_person, write
 
 ENDPOINTS = [
+    "/api/resolve/runs",
+    "/api/resolve/pairs",
+    "/api/resolve/queue",
+    "/api/resolve/judgements",
+    "/api/resolve/judgements/{judgement_id}",
+    "/api/resolve/entities/{entity_id}",
+    "/api/resolve/entities/{entity_id}/undo",
     "/api/auth/login",
     "/api/auth/logout",
     "/api/auth/me",

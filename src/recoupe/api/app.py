@@ -28,6 +28,7 @@ from recoupe.api import (
     routes_graph,
     routes_ingest,
     routes_places,
+    routes_resolve,
     routes_search,
 )
 from recoupe.api.deps import get_principal, justification_of
@@ -116,7 +117,14 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, max_upload=settings.max_upload)
     app.include_router(routes_auth.router)
-    for module in (routes_data, routes_search, routes_graph, routes_places, routes_ingest):
+    for module in (
+        routes_data,
+        routes_search,
+        routes_graph,
+        routes_places,
+        routes_ingest,
+        routes_resolve,
+    ):
         app.include_router(module.router, dependencies=[Depends(get_principal)])
 
     @app.middleware("http")

@@ -107,6 +107,8 @@ class GraphData:
 
     def __init__(self, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
         self.generation = int(meta["generation"])
+        self.resolution = int(meta.get("resolution", 0))
+        """How many changes of the canonical mapping (merged entities) the graph includes."""
         self.schemata: list[str] = list(meta["schemata"])
         self.props: list[str] = list(meta["props"])
         self.datasets: list[str] = list(meta["datasets"])
@@ -176,6 +178,7 @@ class GraphData:
             files.save_strings(directory, name, getattr(self, name))
         meta = {
             "generation": self.generation,
+            "resolution": self.resolution,
             "nodes": len(self),
             "edges": self.n_edges,
             "schemata": self.schemata,

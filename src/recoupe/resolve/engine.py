@@ -114,7 +114,7 @@ def _link(
     api = DuckDBAPI(connection=con)
     splink_logger = logging.getLogger("splink")
     level = splink_logger.level
-    splink_logger.setLevel(logging.WARNING)
+    splink_logger.setLevel(logging.ERROR)  # what Splink warns of, the report says
     try:
         trained = False
         if incremental:

@@ -133,7 +133,8 @@ class ResolveSpec:
         raise ConfigError(f"schema {name!r} is not in the resolution spec (it has: {known})")
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain data (lists, not tuples), as :func:`spec_from_dict` reads it."""
+        data = json.loads(json.dumps(asdict(self)))
         return {
             "version": data["version"],
             "keep_above": data["keep_above"],
@@ -395,10 +396,10 @@ def levels_sql(comp: Comparison, dialect: Dialect) -> list[tuple[str, str]]:
         keys = call("overlap", "name_keys_l", "name_keys_r")
         return [
             (f"{left} = {right}", "the same name"),
-            (f"{call('jw')} >= 0.92", "names nearly the same (Jaro-Winkler ≥ 0.92)"),
+            (f"{call('edits')} <= 2", "names one or two letters apart"),
             (f"{keys} >= 3", "the same sound in three name parts"),
             (f"{keys} >= 2", "the same sound in two name parts"),
-            (f"{keys} >= 1 OR {call('jw')} >= 0.8", "one name part alike"),
+            (f"{keys} >= 1 OR {call('jw')} >= 0.9", "one name part alike"),
         ]
     if comp.kind == "date":
         return [

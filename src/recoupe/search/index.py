@@ -170,9 +170,18 @@ class SearchIndex:
     def generation(self) -> int:
         return int(json.loads((self.path / META).read_text())["generation"])
 
-    def _write_meta(self, generation: int) -> None:
+    @property
+    def resolution(self) -> int:
+        """The changes of the canonical mapping (merged entities) the index reflects."""
+        return int(json.loads((self.path / META).read_text()).get("resolution", 0))
+
+    def _write_meta(self, generation: int, resolution: int = 0) -> None:
         tmp = self.path / (META + ".tmp")
-        tmp.write_text(json.dumps({"version": INDEX_VERSION, "generation": generation}))
+        tmp.write_text(
+            json.dumps(
+                {"version": INDEX_VERSION, "generation": generation, "resolution": resolution}
+            )
+        )
         tmp.replace(self.path / META)
 
     def writer(self) -> tantivy.IndexWriter:
@@ -254,13 +263,13 @@ class SearchIndex:
     def clear(self) -> None:
         self.writer().delete_all_documents()
 
-    def commit(self, generation: int) -> None:
+    def commit(self, generation: int, resolution: int = 0) -> None:
         """Make the added documents visible and record the generation they reflect."""
         writer = self.writer()
         writer.commit()
         writer.wait_merging_threads()
         self._writer = None
-        self._write_meta(generation)
+        self._write_meta(generation, resolution)
         self.index.reload()
 
     def rollback(self) -> None:

@@ -32,6 +32,7 @@ from recoupe.security.reader import Reader
 from recoupe.services.graph_filters import Filters, bounded, parse_filter
 from recoupe.store.duckdb import DuckDBStore
 from recoupe.store.graph_source import build_graph
+from recoupe.store.resolution import resolution_version
 
 MAX_DEPTH = 6
 MAX_CAP = 100_000
@@ -72,6 +73,10 @@ class _State:
     centrality: dict[tuple[_Key, str], tuple[Int, Any]] = field(default_factory=dict)
 
 
+def _version(graph: GraphData) -> tuple[int, int]:
+    return graph.generation, graph.resolution
+
+
 class GraphService:
     """The link graph of one workspace; safe to share between threads."""
 
@@ -96,9 +101,10 @@ class GraphService:
         finally:
             session.con.close()
 
-    def _generation(self) -> int:
+    def _generation(self) -> tuple[int, int]:
+        """(store generation, resolution changes): a graph built on older ones is stale."""
         with self._session() as session:
-            return session.generation()
+            return session.generation(), resolution_version(session)
 
     def graph(self) -> GraphData:
         """The graph of the store's current generation (built or loaded when needed).
@@ -110,14 +116,14 @@ class GraphService:
     def _current(self) -> _State:
         generation = self._generation()
         state = self._state
-        if state is not None and state.graph.generation == generation:
+        if state is not None and _version(state.graph) == generation:
             return state
         if not self._build_lock.acquire(blocking=state is None):
             assert state is not None
             return state
         try:
             state = self._state
-            if state is None or state.graph.generation != self._generation():
+            if state is None or _version(state.graph) != self._generation():
                 state = _State(self._load_or_build(rebuild=False))
                 self._state = state
             return state
@@ -131,7 +137,7 @@ class GraphService:
         """
         with self._build_lock:
             state = self._state
-            if rebuild or state is None or state.graph.generation != self._generation():
+            if rebuild or state is None or _version(state.graph) != self._generation():
                 state = _State(self._load_or_build(rebuild=rebuild))
                 self._state = state
             return state.graph
@@ -144,8 +150,10 @@ class GraphService:
         return {
             "loaded": state is not None,
             "generation": state.graph.generation if state is not None else None,
-            "store_generation": generation,
-            "stale": state is None or state.graph.generation != generation,
+            "store_generation": generation[0],
+            "resolution": state.graph.resolution if state is not None else None,
+            "store_resolution": generation[1],
+            "stale": state is None or _version(state.graph) != generation,
             "saved_generation": meta.get("generation") if meta is not None else None,
             "nodes": len(state.graph) if state is not None else None,
             "edges": state.graph.n_edges if state is not None else None,
@@ -177,7 +185,14 @@ class GraphService:
     def _saved(self) -> GraphData | None:
         """The saved graph if it is of the store's current generation."""
         meta = GraphData.read_meta(self.directory)
-        if meta is None or meta.get("generation") != self._generation():
+        if (
+            meta is None
+            or (
+                meta.get("generation"),
+                meta.get("resolution", 0),
+            )
+            != self._generation()
+        ):
             return None
         try:
             return GraphData.load(self.directory)

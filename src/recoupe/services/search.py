@@ -14,6 +14,7 @@ from recoupe.search.index import SearchIndex, SearchResult
 from recoupe.search.query import SearchQuery
 from recoupe.security.reader import Reader
 from recoupe.store.duckdb import DuckDBStore
+from recoupe.store.resolution import resolution_version
 from recoupe.store.search_source import document_batches
 
 
@@ -67,7 +68,9 @@ class SearchService:
             self._index = index
             target = store.generation()
             current = index.generation
-            full = rebuild or current == 0 or current > target
+            resolution = resolution_version(store)
+            # merged or parted entities change documents' ids: index everything again
+            full = rebuild or current == 0 or current > target or index.resolution != resolution
             if not full and current == target:
                 return IndexReport(0, target, False, time.monotonic() - started)
             try:
@@ -80,7 +83,7 @@ class SearchService:
                     replace=not full,
                     progress=progress,
                 )
-                index.commit(target)
+                index.commit(target, resolution)
             except BaseException:
                 index.rollback()
                 raise
@@ -88,7 +91,10 @@ class SearchService:
 
     def is_stale(self, store: DuckDBStore) -> bool:
         try:
-            return self.index().generation < store.generation()
+            index = self.index()
+            return index.generation < store.generation() or index.resolution != resolution_version(
+                store
+            )
         except Exception:
             return True
 

@@ -458,7 +458,8 @@ class DuckDBStore:
         """A temp table giving the common schema of each set of schemata one entity has."""
         combos = self.con.execute(
             "SELECT DISTINCT combo FROM (SELECT list_sort(list(DISTINCT schema)) AS combo "
-            f"FROM statements WHERE prop = 'id' AND {scope} GROUP BY entity_id) "
+            "FROM statements st LEFT JOIN resolve_canonical rc USING (entity_id) "
+            f"WHERE prop = 'id' AND {scope} GROUP BY coalesce(rc.canonical_id, entity_id)) "
             "WHERE len(combo) > 1"
         ).fetchall()
         rows = [(list(c[0]), self.common_schema(set(c[0]))) for c in combos]
@@ -470,7 +471,11 @@ class DuckDBStore:
 
     def _entities_sql(self, scope: str) -> str:
         return f"""
-            WITH s AS (SELECT * FROM statement_provenance WHERE {scope}),
+            WITH s AS (SELECT coalesce(rc.canonical_id, sp.entity_id) AS entity_id,
+                              sp.entity_id AS record_id, sp.* EXCLUDE (entity_id)
+                       FROM statement_provenance sp
+                       LEFT JOIN resolve_canonical rc ON rc.entity_id = sp.entity_id
+                       WHERE {scope}),
             p AS (SELECT entity_id, prop, list(DISTINCT value ORDER BY value) AS vals
                   FROM s WHERE prop <> 'id' GROUP BY entity_id, prop),
             pm AS (SELECT entity_id, map_from_entries(list({{'k': prop, 'v': vals}}
@@ -478,11 +483,13 @@ class DuckDBStore:
             e AS (SELECT entity_id, list_sort(list(DISTINCT schema)) AS combo,
                   list_sort(list(DISTINCT dataset)) AS datasets,
                   strftime(min(first_seen), '%Y-%m-%dT%H:%M:%S') AS first_seen,
-                  strftime(max(last_seen), '%Y-%m-%dT%H:%M:%S') AS last_seen
+                  strftime(max(last_seen), '%Y-%m-%dT%H:%M:%S') AS last_seen,
+                  list_sort(list(DISTINCT record_id)) AS records
                   FROM s GROUP BY entity_id)
             SELECT e.entity_id AS id, coalesce(x.schema, e.combo[1]) AS schema,
                    coalesce(pm.properties, MAP {{}}) AS properties,
-                   e.datasets, e.first_seen, e.last_seen
+                   e.datasets, e.first_seen, e.last_seen,
+                   CASE WHEN len(e.records) > 1 THEN e.records ELSE [] END AS referents
             FROM e LEFT JOIN __schemata x ON x.combo = e.combo
             LEFT JOIN pm ON pm.entity_id = e.entity_id ORDER BY e.entity_id"""
 

@@ -3,6 +3,10 @@
 - ``ftm``: FollowTheMoney entity JSON lines, as Aleph and OpenSanctions read them;
 - ``csv``: one statement per line with its full provenance;
 - ``gexf``: the edge table as a GEXF 1.3 graph (Gephi), nodes labelled by caption.
+
+Records merged by entity resolution are written as their canonical entity: one FtM entity
+(its ``referents`` name the records), one graph node; the CSV keeps one line per statement
+and says which entity each record is now part of (``canonical_id``).
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ def write_ftm(con: duckdb.DuckDBPyConnection, entities_sql: str, out: Path) -> i
 
 def write_statements_csv(con: duckdb.DuckDBPyConnection, scope: str, out: Path) -> int:
     sql = (
-        "SELECT entity_id, schema, prop, value, original_value, dataset, run_id, last_run_id, "
-        "source_file, source_row, strftime(first_seen, '%Y-%m-%dT%H:%M:%S') AS first_seen, "
+        "SELECT sp.entity_id, coalesce(rc.canonical_id, sp.entity_id) AS canonical_id, schema, "
+        "prop, value, original_value, dataset, run_id, last_run_id, source_file, source_row, "
+        "strftime(first_seen, '%Y-%m-%dT%H:%M:%S') AS first_seen, "
         "strftime(last_seen, '%Y-%m-%dT%H:%M:%S') AS last_seen "
-        f"FROM statement_provenance WHERE {scope} ORDER BY dataset, entity_id, prop, value"
+        "FROM statement_provenance sp LEFT JOIN resolve_canonical rc USING (entity_id) "
+        f"WHERE {scope} ORDER BY dataset, sp.entity_id, prop, value"
     )
     row = con.execute(f"COPY ({sql}) TO {quote_str(str(out))} (FORMAT csv, HEADER true)")
     written = row.fetchone()
@@ -47,14 +53,21 @@ def write_gexf(con: duckdb.DuckDBPyConnection, model: Model, scope: str, out: Pa
         for rank, prop in enumerate(schema.caption or ["name"])
     ]
     cap = values_table(captions, "schema, prop, rank")
+    # merged records are their canonical entity: one node, its links
+    canon = "coalesce((SELECT canonical_id FROM resolve_canonical WHERE entity_id = {0}), {0})"
+    linked = f"""(SELECT {canon.format("source")} AS source, {canon.format("target")} AS target,
+                  entity_id, prop, schema FROM edges WHERE {scope})"""
     nodes_sql = f"""
-        WITH e AS (SELECT source AS id FROM edges WHERE {scope}
-                   UNION SELECT target FROM edges WHERE {scope}),
+        WITH l AS {linked},
+        e AS (SELECT source AS id FROM l UNION SELECT target FROM l),
+        s AS (SELECT coalesce(rc.canonical_id, st.entity_id) AS entity_id, st.schema, st.prop,
+                     st.value FROM statements st
+              LEFT JOIN resolve_canonical rc ON rc.entity_id = st.entity_id WHERE {scope}),
         c AS (SELECT s.entity_id, arg_min(s.value, c.rank::INT) AS label, any_value(s.schema) sc
-              FROM statements s JOIN {cap} c ON c.schema = s.schema AND c.prop = s.prop
-              WHERE {scope} GROUP BY s.entity_id),
-        k AS (SELECT entity_id, any_value(schema) AS sc FROM statements
-              WHERE {scope} AND prop = 'id' GROUP BY entity_id)
+              FROM s JOIN {cap} c ON c.schema = s.schema AND c.prop = s.prop
+              GROUP BY s.entity_id),
+        k AS (SELECT entity_id, any_value(schema) AS sc FROM s
+              WHERE prop = 'id' GROUP BY entity_id)
         SELECT '    <node id="' || {_xml("e.id")} || '" label="' ||
                {_xml("coalesce(c.label, e.id)")} || '"><attvalues><attvalue for="schema" value="'
                || {_xml("coalesce(c.sc, k.sc, '')")} || '"/></attvalues></node>'
@@ -64,7 +77,7 @@ def write_gexf(con: duckdb.DuckDBPyConnection, model: Model, scope: str, out: Pa
         SELECT '    <edge id="' || row_number() OVER (ORDER BY source, target, entity_id) ||
                '" source="' || {_xml("source")} || '" target="' || {_xml("target")} ||
                '" label="' || {_xml("coalesce(prop, schema)")} || '"/>'
-        FROM edges WHERE {scope} ORDER BY source, target, entity_id
+        FROM {linked} WHERE source <> target ORDER BY source, target, entity_id
     """
     n = 0
     with out.open("w", encoding="utf-8") as fh:

@@ -10,6 +10,9 @@ Edges are the ``edges`` rows, except the property links held by an entity of an 
 (a call's cell towers: they would turn every call into a node). Each keeps its schema,
 kind, dates (days since 1970-01-01), dataset and, for an edge entity, its id.
 
+A record merged into an entity (:mod:`recoupe.store.resolution`) is its canonical
+entity's node: its links, shared values and captions are the merged entity's.
+
 Every string id becomes an integer in SQL (``row_number`` over the sorted ids), so Python
 only ever sees columns: results stream as Arrow batches into the graph's files
 (:class:`~recoupe.graph.files.GraphWriter`), strings straight to disk, and no loop runs over
@@ -36,6 +39,7 @@ from recoupe.security.reader import Reader
 from recoupe.sql import quote_str, values_table
 from recoupe.store.base import Progress
 from recoupe.store.duckdb import DuckDBStore
+from recoupe.store.resolution import resolution_version
 
 SHARED_TYPES = ("phone", "email", "identifier", "address")
 NOT_SHARED = {
@@ -122,13 +126,17 @@ def _edges_sql(model: Model, scope: str) -> str:
     listed = ", ".join(quote_str(n) for n in edge_schemata)
     instant = ", ".join(quote_str(n) for n in events) or "NULL"
     return f"""
-        SELECT e.source, e.target, e.kind, e.schema, e.prop, f.dataset,
-               CASE WHEN e.kind = 'edge' THEN e.entity_id END AS entity_id,
+        SELECT coalesce(cs.canonical_id, e.source) AS source,
+               coalesce(ct.canonical_id, e.target) AS target, e.kind, e.schema, e.prop,
+               f.dataset, CASE WHEN e.kind = 'edge' THEN e.entity_id END AS entity_id,
                e.start_date,
                CASE WHEN e.end_date IS NULL AND e.schema IN ({instant}) THEN e.start_date
                     ELSE e.end_date END AS end_date
         FROM edges e JOIN sources f USING (source_id)
-        WHERE {scope} AND NOT (e.kind = 'property' AND e.schema IN ({listed or "NULL"}))"""
+        LEFT JOIN resolve_canonical cs ON cs.entity_id = e.source
+        LEFT JOIN resolve_canonical ct ON ct.entity_id = e.target
+        WHERE {scope} AND NOT (e.kind = 'property' AND e.schema IN ({listed or "NULL"}))
+              AND coalesce(cs.canonical_id, e.source) <> coalesce(ct.canonical_id, e.target)"""
 
 
 def build_graph(
@@ -179,10 +187,11 @@ def _build(
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE __graph_values AS
         WITH v AS (
-            SELECT DISTINCT s.entity_id, p.kind || ':' || s.value AS vid, f.dataset,
-                   s.schema, s.prop
+            SELECT DISTINCT coalesce(rc.canonical_id, s.entity_id) AS entity_id,
+                   p.kind || ':' || s.value AS vid, f.dataset, s.schema, s.prop
             FROM statements s JOIN {shared} p ON p.schema = s.schema AND p.prop = s.prop
-            JOIN sources f USING (source_id) WHERE {scope}),
+            JOIN sources f USING (source_id)
+            LEFT JOIN resolve_canonical rc ON rc.entity_id = s.entity_id WHERE {scope}),
         held AS (SELECT vid FROM v GROUP BY vid HAVING count(DISTINCT entity_id) >= 2)
         SELECT entity_id, vid, dataset, min(schema) AS schema, min(prop) AS prop
         FROM v SEMI JOIN held USING (vid) GROUP BY entity_id, vid, dataset""")
@@ -231,6 +240,7 @@ def _build(
             con.execute(f"DROP TABLE IF EXISTS {table}")
     meta = {
         "generation": generation,
+        "resolution": resolution_version(store),
         "nodes": n,
         "schemata": schemata,
         "props": props,
@@ -300,7 +310,8 @@ def _labels(
         WITH c AS {values_table(captions, "schema, prop, rank")},
         s AS (SELECT n.ix, f.dataset, st.schema, st.value, c.rank::INTEGER AS rank
               FROM statements st JOIN sources f USING (source_id)
-              JOIN __graph_nodes n ON n.id = st.entity_id
+              LEFT JOIN resolve_canonical rc ON rc.entity_id = st.entity_id
+              JOIN __graph_nodes n ON n.id = coalesce(rc.canonical_id, st.entity_id)
               LEFT JOIN c ON c.schema = st.schema AND c.prop = st.prop
               WHERE {scope} AND st.prop IN ({wanted}) AND n.kind = 0
                 AND (st.prop = 'id' OR c.rank IS NOT NULL))

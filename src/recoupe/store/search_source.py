@@ -74,6 +74,13 @@ def document_batches(store: DuckDBStore, since: int | None = None) -> Iterator[p
             "WHERE source_id > ? OR last_source_id > ?",
             [since, since],
         )
+        # a merged entity is one set of documents: index all its records again
+        con.execute(
+            "INSERT INTO __touched SELECT m.entity_id FROM resolve_canonical c "
+            "JOIN resolve_canonical m USING (canonical_id) "
+            "WHERE c.entity_id IN (SELECT entity_id FROM __touched) "
+            "EXCEPT SELECT entity_id FROM __touched"
+        )
         touched = "JOIN __touched t USING (entity_id)"
     for low, high in _id_ranges(store):
         yield from _documents(store, touched, low, high)
@@ -105,17 +112,20 @@ def _documents(
 ) -> Iterator[pa.RecordBatch]:
     where = []
     params: list[str] = []
+    key = "coalesce(rc.canonical_id, st.entity_id)"
     if low is not None:
-        where.append("st.entity_id >= ?")
+        where.append(f"{key} >= ?")
         params.append(low)
     if high is not None:
-        where.append("st.entity_id < ?")
+        where.append(f"{key} < ?")
         params.append(high)
     within = ("WHERE " + " AND ".join(where)) if where else ""
     result = store.con.execute(
         f"""
-        WITH g AS (WITH s AS (SELECT st.entity_id, st.schema, st.prop, st.value, f.dataset
-                   FROM statements st {touched} JOIN sources f USING (source_id) {within}),
+        WITH g AS (WITH s AS (SELECT {key} AS entity_id, st.schema, st.prop, st.value,
+                          f.dataset
+                   FROM statements st {touched} JOIN sources f USING (source_id)
+                   LEFT JOIN resolve_canonical rc ON rc.entity_id = st.entity_id {within}),
         c AS (SELECT s.*, c.cat, c.type, c.rnk,
                      CASE WHEN c.cat = 'id' THEN {_normalised_id()} END AS norm
               FROM s LEFT JOIN __search_props c ON c.schema = s.schema AND c.prop = s.prop)
