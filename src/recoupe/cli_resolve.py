@@ -68,6 +68,7 @@ class _Local:
                 full=full,
                 progress=progress,
                 threads=self.settings.threads,
+                memory_limit=self.settings.memory_limit,
             )
         self._refresh(sum(r.merged for r in reports))
         found = [r.to_dict() for r in reports]

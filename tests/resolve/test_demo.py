@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from recoupe.api.app import create_app
 from recoupe.cli import cli
 from recoupe.config import Settings
+from recoupe.errors import NotFound
 from recoupe.services.demo import run_demo
 
 SOURCES = ("telecom", "bank", "travel")
@@ -238,3 +239,46 @@ def test_the_spec_prints_and_reads_back(settings: Settings, tmp_path: Path) -> N
     path = tmp_path / "resolve.yaml"
     path.write_text(text)
     assert load_spec(path) == DEFAULT_SPEC
+
+
+def test_a_merged_entity_shows_a_reader_only_what_they_may_see(
+    api: TestClient, truth: dict[str, Any], scored: list[dict[str, Any]]
+) -> None:
+    from recoupe.security.reader import Reader
+    from recoupe.services import resolve
+
+    records = three_sources(truth, scored)
+    phone, bank, travel = (records[s] for s in SOURCES)
+    for left, right in ((phone, bank), (bank, travel)):
+        assert (
+            api.post(
+                "/api/resolve/judgements", json={"left": left, "right": right, "verdict": "same"}
+            ).status_code
+            == 200
+        )
+    session = api.app.state.runtime.session()  # type: ignore[attr-defined]
+    try:
+        # Diffusion Restreinte, no compartment: travel only, neither calls nor bank data
+        viewer = Reader(
+            "viewer", roles=frozenset({"viewer"}), clearance=1, compartments=frozenset()
+        )
+        entity = session.entity(viewer, phone)
+        assert entity is not None
+        assert entity.datasets == ["travel"]
+        assert {s.entity_id for s in entity.statements} == {travel}
+        seen = resolve.pairs(session, viewer, min_probability=0, limit=None)
+        for pair in seen:
+            for record in (pair["left"], pair["right"]):
+                assert session.record(viewer, record) is not None
+        assert all(phone not in (p["left"], p["right"]) for p in seen)
+        queued = resolve.queue(session, viewer, limit=500, min_probability=0)
+        assert all(q["left_entity"] and q["right_entity"] for q in queued)
+        with pytest.raises(NotFound):
+            resolve.judge(session, viewer, phone, travel, "different")
+        why = resolve.explain(session, viewer, travel)
+        assert [r["id"] for r in why["records"]] == [travel]
+        assert why["judgements"] == []  # judgements on records they cannot see stay hidden
+    finally:
+        resolve.undo_entity(session, Reader.system(), phone)
+        session.con.close()
+    api.app.state.runtime.refresh()  # type: ignore[attr-defined]

@@ -93,6 +93,7 @@ def queue(
 @router.post("/judgements", summary="Judge two records the same, different or unsure")
 def judge(
     body: JudgementBody,
+    request: Request,
     runtime: RuntimeDep,
     session: SessionDep,
     reader: ReaderDep,

@@ -17,6 +17,8 @@ each other and against the old ones, and no old pair again.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,18 +65,25 @@ def link(
     new: Sequence[str] | None = None,
     threads: int | None = None,
     memory_limit: str = "3GB",
+    temp_directory: str | None = None,
     stage: Stage | None = None,
 ) -> Scored:
-    """Score the candidate pairs of ``records`` (see the module docstring)."""
+    """Score the candidate pairs of ``records`` (see the module docstring).
+
+    ``temp_directory`` is where the engine spills what does not fit ``memory_limit`` (the
+    workspace's ``tmp`` folder when called from the store; a private temporary folder else).
+    """
     missing = [f for f in part.features if f not in records.column_names]
     if missing or "unique_id" not in records.column_names:
         raise ConfigError(f"records of {part.schema} lack the columns {missing or ['unique_id']}")
+    spill = tempfile.mkdtemp(prefix="recoupe-resolve-") if temp_directory is None else ""
     con = duckdb.connect(
         ":memory:",
         config={
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "memory_limit": memory_limit,
+            "temp_directory": temp_directory or spill,
             **({"threads": threads} if threads else {}),
         },
     )
@@ -82,6 +91,8 @@ def link(
         return _link(con, records, part, keep_above, model, new, stage)
     finally:
         con.close()
+        if temp_directory is None:
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 def _link(

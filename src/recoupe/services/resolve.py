@@ -79,6 +79,7 @@ def run(
     full: bool = False,
     progress: Progress | None = None,
     threads: int | None = None,
+    memory_limit: str = "3GB",
 ) -> list[RunReport]:
     """Score candidate pairs of every schema of ``spec`` (see the module docstring).
 
@@ -122,6 +123,8 @@ def run(
             model=model if incremental else None,
             new=new if incremental else None,
             threads=threads,
+            memory_limit=memory_limit,
+            temp_directory=str(store.tmp),
         )
         save_run(
             store, part.schema, run_id, records, scored.pairs, incremental=incremental, new=new
