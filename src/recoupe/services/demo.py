@@ -114,8 +114,10 @@ def run_demo(
     out: Path | None = None,
     progress: Progress | None = None,
     command: str = "recoupe",
+    resolve: bool = True,
 ) -> DemoReport:
-    """Generate the scenario at ``scale`` and ingest it into the configured workspace."""
+    """Generate the scenario at ``scale`` and ingest it into the configured workspace;
+    ``resolve`` then scores the candidate pairs, so the review queue is ready."""
     from recoupe.scenario import generate
 
     make_workspace(settings.workspace)  # before the scenario's folder is made inside it
@@ -130,6 +132,17 @@ def run_demo(
         sample = store.entity_ids(reader, schema="Person", limit=1)
     with Runtime(settings) as runtime:
         runtime.refresh(progress)
+    if resolve:
+        from recoupe.services import resolve as resolution
+
+        with open_workspace(settings) as store:
+            resolution.run(
+                store,
+                settings.resolve_spec(),
+                progress=progress,
+                threads=settings.threads,
+                memory_limit=settings.memory_limit,
+            )
     ensure_secret(settings.workspace)
     accounts = demo_accounts(settings)
     truth = json.loads(summary.truth.read_text(encoding="utf-8"))
@@ -154,6 +167,11 @@ def run_demo(
             f"{recoupe} {ws} graph path {id_a} {id_b}",
             f"{recoupe} {ws} timeline {id_a}",
             f"{recoupe} {ws} near {id_a} --metres 500 --minutes 30",
+        ]
+    if resolve:
+        examples += [
+            f"{recoupe} {ws} resolve queue   # the same person in several sources? you judge",
+            f"{recoupe} {ws} resolve judge ID1 ID2 same --reason 'same birth date and name'",
         ]
     examples.append(f"{recoupe} {ws} serve   # then open http://localhost:8000/docs")
     return DemoReport(
