@@ -282,3 +282,39 @@ def test_a_merged_entity_shows_a_reader_only_what_they_may_see(
         resolve.undo_entity(session, Reader.system(), phone)
         session.con.close()
     api.app.state.runtime.refresh()  # type: ignore[attr-defined]
+
+
+def test_a_merge_updates_only_its_documents_in_the_index(
+    api: TestClient, truth: dict[str, Any], scored: list[dict[str, Any]]
+) -> None:
+    from recoupe.search.query import SearchQuery
+    from recoupe.security.reader import Reader
+    from recoupe.services import resolve
+
+    runtime = api.app.state.runtime  # type: ignore[attr-defined]
+    operator = Reader.system()
+    records = three_sources(truth, scored)
+    phone, bank, travel = (records[s] for s in SOURCES)
+    session = runtime.session()
+    try:
+        name = session.record(operator, phone).properties()["name"][0]
+
+        def hits() -> list[tuple[str, list[str]]]:
+            found = runtime.search.search(session, operator, SearchQuery(q=name, limit=50))
+            return sorted((h.id, h.datasets) for h in found.results)
+
+        resolve.judge(session, operator, phone, bank, "same")
+        resolve.judge(session, operator, bank, travel, "same")
+        report = runtime.search.refresh(session)
+        assert not report.full
+        assert 0 < report.documents <= 10
+        updated = hits()
+        assert min(records.values()) in [i for i, _ in updated]
+        assert runtime.search.refresh(session, rebuild=True).full
+        assert hits() == updated
+        resolve.undo_entity(session, operator, phone)
+        assert not runtime.search.refresh(session).full
+        assert {phone, bank, travel} <= {i for i, _ in hits()}
+    finally:
+        session.con.close()
+    runtime.refresh()

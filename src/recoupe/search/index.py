@@ -260,6 +260,12 @@ class SearchIndex:
                 doc.add_date("dates", parsed)
         return doc
 
+    def delete(self, ids: Iterable[str]) -> None:
+        """Delete every document of these entity ids (until the next commit, unseen)."""
+        writer = self.writer()
+        for entity_id in ids:
+            writer.delete_documents_by_term("id", entity_id)
+
     def clear(self) -> None:
         self.writer().delete_all_documents()
 

@@ -34,6 +34,7 @@ from recoupe.store.resolution import (
     changed_records,
     load_model,
     now,
+    record_changes,
     save_model,
     save_run,
 )
@@ -527,8 +528,11 @@ def _write_canonical(store: DuckDBStore, clustering: Clustering) -> int:
     con.execute("DELETE FROM resolve_canonical")
     if rows:
         con.executemany("INSERT INTO resolve_canonical VALUES (?, ?)", rows)
-    bump_resolution(store)
+    version = bump_resolution(store)
     moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    touched = moved | {before[k] for k in moved if k in before}
+    touched |= {after[k] for k in moved if k in after}
+    record_changes(store, version, sorted(touched))
     return len(moved)
 
 

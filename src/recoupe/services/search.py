@@ -14,7 +14,7 @@ from recoupe.search.index import SearchIndex, SearchResult
 from recoupe.search.query import SearchQuery
 from recoupe.security.reader import Reader
 from recoupe.store.duckdb import DuckDBStore
-from recoupe.store.resolution import resolution_version
+from recoupe.store.resolution import changes_since, resolution_version
 from recoupe.store.search_source import document_batches
 
 
@@ -69,14 +69,22 @@ class SearchService:
             target = store.generation()
             current = index.generation
             resolution = resolution_version(store)
-            # merged or parted entities change documents' ids: index everything again
-            full = rebuild or current == 0 or current > target or index.resolution != resolution
-            if not full and current == target:
+            full = rebuild or current == 0 or current > target or index.resolution > resolution
+            if not full and current == target and index.resolution == resolution:
                 return IndexReport(0, target, False, time.monotonic() - started)
+            # merged or parted entities change documents' ids: those are indexed again
+            moved: list[str] | None = []
+            if not full and index.resolution != resolution:
+                moved = changes_since(store, index.resolution)
+                full = moved is None
             try:
                 if full:
                     index.clear()
-                batches = document_batches(store, since=None if full else current)
+                elif moved:
+                    index.delete(moved)
+                batches = document_batches(
+                    store, since=None if full else current, ids=() if full else moved or ()
+                )
                 count = index.add(
                     batches,
                     lambda names: store.common_schema(set(names)),

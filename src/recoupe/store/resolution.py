@@ -11,8 +11,10 @@
   of more than one. The canonical id is the smallest record id of the cluster.
 - ``resolve_models``: the trained model of each schema, with the spec digest it fits.
 
-The ``meta`` key ``resolution`` counts changes of the canonical mapping: derived data
-(search index, graph) built before a change is rebuilt.
+The ``meta`` key ``resolution`` counts changes of the canonical mapping, and
+``resolve_changes`` lists the ids each change touched (records that moved, and the
+canonical ids they left and joined): the search index updates those entities only; the
+graph, built before a change, is built again.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ CREATE TABLE IF NOT EXISTS resolve_judgements (
 CREATE TABLE IF NOT EXISTS resolve_canonical (
     entity_id VARCHAR PRIMARY KEY, canonical_id VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS resolve_changes (version BIGINT NOT NULL, entity_id VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS resolve_models (
     schema VARCHAR PRIMARY KEY, fingerprint VARCHAR NOT NULL, model VARCHAR NOT NULL,
     trained BOOLEAN NOT NULL, run_id VARCHAR NOT NULL, saved_at TIMESTAMP NOT NULL
@@ -300,6 +303,28 @@ def bump_resolution(store: DuckDBStore) -> int:
         "::VARCHAR FROM meta WHERE key = 'resolution'"
     )
     return resolution_version(store)
+
+
+MAX_CHANGES = 50_000
+"""Beyond this many touched ids, derived data is rebuilt rather than updated."""
+
+
+def record_changes(store: DuckDBStore, version: int, ids: Sequence[str]) -> None:
+    if ids:
+        store.con.executemany(
+            "INSERT INTO resolve_changes VALUES (?, ?)", [(version, i) for i in sorted(ids)]
+        )
+
+
+def changes_since(store: DuckDBStore, version: int) -> list[str] | None:
+    """Ids touched by changes after ``version`` (None: too many, rebuild instead)."""
+    rows = store.con.execute(
+        "SELECT DISTINCT entity_id FROM resolve_changes WHERE version > ? ORDER BY 1 LIMIT ?",
+        [version, MAX_CHANGES + 1],
+    ).fetchall()
+    if len(rows) > MAX_CHANGES:
+        return None
+    return [str(r[0]) for r in rows]
 
 
 def resolution_version(store: DuckDBStore) -> int:

@@ -11,7 +11,7 @@ countries, dates and other text.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 from followthemoney.model import Model
@@ -55,8 +55,11 @@ def _normalised_id() -> str:
     return f"CASE {cases} END"
 
 
-def document_batches(store: DuckDBStore, since: int | None = None) -> Iterator[pa.RecordBatch]:
-    """Rows for the index: all entities, or those with statements newer than ``since``.
+def document_batches(
+    store: DuckDBStore, since: int | None = None, ids: Sequence[str] = ()
+) -> Iterator[pa.RecordBatch]:
+    """Rows for the index: all entities, or those with statements newer than ``since``
+    and those of ``ids`` (records whose merged entity changed).
 
     ``since`` is a store generation: entities with a statement first or last seen in a
     source added after it are returned whole (all their statements, every dataset).
@@ -74,6 +77,12 @@ def document_batches(store: DuckDBStore, since: int | None = None) -> Iterator[p
             "WHERE source_id > ? OR last_source_id > ?",
             [since, since],
         )
+        if ids:
+            con.execute(
+                "INSERT INTO __touched SELECT unnest(?::VARCHAR[]) EXCEPT "
+                "SELECT entity_id FROM __touched",
+                [list(ids)],
+            )
         # a merged entity is one set of documents: index all its records again
         con.execute(
             "INSERT INTO __touched SELECT m.entity_id FROM resolve_canonical c "
