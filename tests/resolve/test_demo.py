@@ -318,3 +318,81 @@ def test_a_merge_updates_only_its_documents_in_the_index(
     finally:
         session.con.close()
     runtime.refresh()
+
+
+def test_exports_write_merged_entities(
+    api: TestClient, truth: dict[str, Any], scored: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    import csv
+
+    from recoupe.security.reader import Reader
+    from recoupe.services import resolve
+
+    operator = Reader.system()
+    records = three_sources(truth, scored)
+    phone, bank, travel = (records[s] for s in SOURCES)
+    canonical = min(records.values())
+    session = api.app.state.runtime.session()  # type: ignore[attr-defined]
+    try:
+        resolve.judge(session, operator, phone, bank, "same")
+        resolve.judge(session, operator, bank, travel, "same")
+        session.export(operator, "ftm", tmp_path / "all.json")
+        with (tmp_path / "all.json").open() as fh:
+            entities = [json.loads(line) for line in fh]
+        ids = [e["id"] for e in entities]
+        merged = next(e for e in entities if e["id"] == canonical)
+        assert sorted(merged["referents"]) == sorted(records.values())
+        assert set(SOURCES) <= set(merged["datasets"])
+        assert not (set(records.values()) - {canonical}) & set(ids)
+        session.export(operator, "csv", tmp_path / "all.csv")
+        with (tmp_path / "all.csv").open() as fh:
+            rows = [r for r in csv.DictReader(fh) if r["entity_id"] in records.values()]
+        assert {r["entity_id"] for r in rows} == set(records.values())
+        assert {r["canonical_id"] for r in rows} == {canonical}
+        session.export(operator, "gexf", tmp_path / "links.gexf")
+        gexf = (tmp_path / "links.gexf").read_text()
+        assert f'id="{canonical}"' in gexf
+        assert not any(f'"{r}"' in gexf for r in set(records.values()) - {canonical})
+    finally:
+        resolve.undo_entity(session, operator, phone)
+        session.con.close()
+
+
+def test_automatic_merges_are_judgements_by_the_system(
+    api: TestClient, truth: dict[str, Any], scored: list[dict[str, Any]]
+) -> None:
+    from dataclasses import replace
+
+    from recoupe.resolve.spec import DEFAULT_SPEC
+    from recoupe.security.reader import Reader
+    from recoupe.services import resolve
+
+    operator = Reader.system()
+    records = three_sources(truth, scored)
+    phone, bank, _ = (records[s] for s in SOURCES)
+    session = api.app.state.runtime.session()  # type: ignore[attr-defined]
+    try:
+        resolve.judge(session, operator, phone, bank, "different", reason="two people")
+        spec = replace(DEFAULT_SPEC, auto_merge_at=0.99)
+        reports = resolve.run(session, spec, full=True)
+        merged = sum(r.merged for r in reports)
+        assert merged > 50
+        history = resolve.judgements(session, operator, limit=None)
+        system = [
+            j for j in history if j["author"] == "system:auto-merge" and j["undone_at"] is None
+        ]
+        from collections import Counter
+
+        assert len(system) == merged, Counter(j["reason"].split("(")[-1] for j in system)
+        assert all("automatic merge threshold 0.99" in j["reason"] for j in system)
+        assert session.members(phone)[0] != session.members(bank)[0]  # never across it
+        who = person_of(truth)
+        right = sum(who.get(j["left"]) == who.get(j["right"]) for j in system)
+        assert right / len(system) >= 0.98
+    finally:
+        for j in resolve.judgements(session, operator, limit=None):
+            if j["undone_at"] is None:
+                resolve.undo(session, operator, j["judgement_id"])
+        resolve.run(session, DEFAULT_SPEC, full=True)
+        session.con.close()
+    api.app.state.runtime.refresh()  # type: ignore[attr-defined]

@@ -141,7 +141,7 @@ def _link(
                 "CREATE TABLE old_records AS SELECT * FROM records ANTI JOIN new_ids USING "
                 "(unique_id)"
             )
-            linker = Linker(api.register("records"), model, log_level=logging.WARNING)
+            linker = Linker(api.register("records"), model, log_level=logging.ERROR)
             for comp in part.comparisons:
                 if comp.term_frequency:
                     linker.table_management.compute_tf_table(comp.feature)
@@ -157,7 +157,7 @@ def _link(
             settings = splink_settings(part, "duckdb")
             settings["retain_intermediate_calculation_columns"] = True
             settings["retain_matching_columns"] = True
-            linker = Linker(api.register("records"), settings, log_level=logging.WARNING)
+            linker = Linker(api.register("records"), settings, log_level=logging.ERROR)
             if count >= part.training.min_records:
                 say(f"{part.schema}: training on {count:,} records")
                 trained = _train(linker, part)

@@ -39,7 +39,8 @@ from recoupe.store.resolution import (
     save_run,
 )
 
-SYSTEM = "system"
+SYSTEM = "system:auto-merge"
+"""The author of automatic merges (no account can have a colon in its login)."""
 
 
 @dataclass(frozen=True)
