@@ -114,3 +114,19 @@ def test_name_forms_drop_titles_and_sort_words() -> None:
     assert name_form("Mme GILBERT Claire") == name_form("Claire Gilbert") == "claire gilbert"
     assert name_form("   ") is None
     assert not set(name_keys("Jean Martin")) & set(name_keys("Fatima Zerrouki"))
+
+
+def test_extra_columns_keep_the_schema_name_and_training_refuses_lists() -> None:
+    body = {
+        "extra": ["postcode", "tags"],
+        "extra_lists": ["tags"],
+        "comparisons": [{"feature": "name", "kind": "name"}, {"feature": "tags", "kind": "set"}],
+        "blocking": [["postcode"], ["tags"]],
+    }
+    spec = spec_from_dict({"schemata": {"Person": body}})
+    part = spec.schema("Person")
+    assert part.extra == ("postcode", "tags")
+    rules = splink_settings(part)["blocking_rules_to_generate_predictions"]
+    assert {"blocking_rule": "l.tags = r.tags", "arrays_to_explode": ["tags"]} in rules
+    with pytest.raises(ConfigError, match=r"em_blocking\[0\]: 'tags' holds lists"):
+        spec_from_dict({"schemata": {"Person": {**body, "training": {"em_blocking": [["tags"]]}}}})

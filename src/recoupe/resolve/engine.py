@@ -277,19 +277,21 @@ def _keep(
     explanation = _explanation_sql(part)
     return con.execute(
         f"""
-        WITH s AS (SELECT least(unique_id_l, unique_id_r) AS a,
-                          greatest(unique_id_l, unique_id_r) AS b,
-                          match_probability, match_weight,
-                          to_json({explanation})::VARCHAR AS explanation FROM ({scored})),
+        WITH r AS (SELECT a, b, arg_max(rule, p) AS rule, max(p) AS p FROM ({ruled})
+                   GROUP BY a, b),
+        s0 AS (SELECT least(unique_id_l, unique_id_r) AS a,
+                      greatest(unique_id_l, unique_id_r) AS b, * FROM ({scored})),
+        s AS (SELECT a, b, match_probability, match_weight,
+                     to_json({explanation})::VARCHAR AS explanation  -- only for kept pairs
+              FROM s0 WHERE match_probability >= $keep OR (a, b) IN (SELECT (a, b) FROM r)),
         s1 AS (SELECT * FROM s QUALIFY row_number() OVER (PARTITION BY a, b
-               ORDER BY match_probability DESC) = 1),
-        r AS (SELECT a, b, arg_max(rule, p) AS rule, max(p) AS p FROM ({ruled}) GROUP BY a, b)
+               ORDER BY match_probability DESC) = 1)
         SELECT coalesce(s1.a, r.a) AS left_id, coalesce(s1.b, r.b) AS right_id,
                greatest(coalesce(s1.match_probability, 0), coalesce(r.p, 0)) AS probability,
                s1.match_weight, r.rule, coalesce(s1.explanation, '[]') AS explanation
         FROM s1 FULL JOIN r ON s1.a = r.a AND s1.b = r.b
-        WHERE greatest(coalesce(s1.match_probability, 0), coalesce(r.p, 0)) >= ?
+        WHERE greatest(coalesce(s1.match_probability, 0), coalesce(r.p, 0)) >= $keep
         ORDER BY left_id, right_id
         """,
-        [keep_above],
+        {"keep": keep_above},
     ).to_arrow_table()

@@ -7,7 +7,7 @@ on Spark at scale: :func:`splink_settings` compiles one schema's part into Splin
 settings for a SQL dialect. An example, the default (``recoupe resolve spec`` prints it)::
 
     version: 1
-    keep_above: 0.01          # pairs scored lower are not kept
+    keep_above: 0.001         # pairs scored lower are not kept
     auto_merge_at: null       # off: no merge without a person's judgement
     schemata:
       Person:
@@ -121,7 +121,7 @@ class SchemaSpec:
 @dataclass(frozen=True)
 class ResolveSpec:
     schemata: tuple[SchemaSpec, ...]
-    keep_above: float = 0.01
+    keep_above: float = 0.001
     auto_merge_at: float | None = None
     version: int = SPEC_VERSION
 
@@ -222,7 +222,7 @@ def spec_from_dict(data: Any) -> ResolveSpec:
     version = top.get("version", SPEC_VERSION)
     if version != SPEC_VERSION:
         raise ConfigError(f"key version: this Recoupe reads version {SPEC_VERSION}, not {version}")
-    keep = _probability(top.get("keep_above", 0.01), "keep_above")
+    keep = _probability(top.get("keep_above", 0.001), "keep_above")
     auto = top.get("auto_merge_at")
     if auto is not None:
         auto = _probability(auto, "auto_merge_at")
@@ -241,9 +241,9 @@ def _schema(name: str, body: Any, key: str) -> SchemaSpec:
     )
     extra = tuple(str(x) for x in _sequence(data.get("extra", []), f"{key}.extra"))
     lists = tuple(str(x) for x in _sequence(data.get("extra_lists", []), f"{key}.extra_lists"))
-    for name in (*extra, *lists):
-        if not name.isidentifier() or name in FEATURES:
-            raise ConfigError(f"key {key}.extra: {name!r} is not a new column name")
+    for column in (*extra, *lists):
+        if not column.isidentifier() or column in FEATURES:
+            raise ConfigError(f"key {key}.extra: {column!r} is not a new column name")
     if not set(lists) <= set(extra):
         raise ConfigError(f"key {key}.extra_lists: every name must be in {key}.extra")
     known = {**_KIND_OF_FEATURE}
@@ -273,6 +273,13 @@ def _schema(name: str, body: Any, key: str) -> SchemaSpec:
             f"{key}.training.em_blocking",
             known,
         )
+        for i, rule in enumerate(em):
+            listed = [f for f in rule if f in LIST_FEATURES or f in lists]
+            if listed:
+                raise ConfigError(
+                    f"key {key}.training.em_blocking[{i}]: {listed[0]!r} holds lists; "
+                    "training blocks on single values only (Splink cannot explode them there)"
+                )
         training = Training(
             u_max_pairs=_int(t.get("u_max_pairs", training.u_max_pairs), f"{key}.training"),
             em_blocking=em,
