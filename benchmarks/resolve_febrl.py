@@ -182,9 +182,7 @@ def splink_baseline(frame: pd.DataFrame, link_only: bool) -> dict[str, Any]:
     api = DuckDBAPI()
     data = frame[["unique_id", "source_dataset", *FIELDS]]
     if link_only:
-        tables = [
-            api.register(data[data.source_dataset == s].reset_index(drop=True)) for s in "ab"
-        ]
+        tables = [api.register(data[data.source_dataset == s].reset_index(drop=True)) for s in "ab"]
         linker = Linker(tables, settings, log_level=logging.WARNING)
     else:
         linker = Linker(api.register(data), settings, log_level=logging.WARNING)

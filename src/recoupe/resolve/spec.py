@@ -184,14 +184,14 @@ DEFAULT_SPEC = ResolveSpec(
             comparisons=(_NAME, _IDS, _COUNTRY, _ADDRESS, _PHONES, _EMAILS),
             blocking=(("name_keys",), ("ids",), ("phones",), ("emails",)),
             rules=(Rule("same identifier", "ids"),),
-            training=Training(em_blocking=(("name",), ("ids",))),
+            training=Training(em_blocking=(("name",), ("country",))),
         ),
         SchemaSpec(
             "Organization",
             comparisons=(_NAME, _IDS, _COUNTRY, _ADDRESS),
             blocking=(("name_keys",), ("ids",)),
             rules=(Rule("same identifier", "ids"),),
-            training=Training(em_blocking=(("name",), ("ids",))),
+            training=Training(em_blocking=(("name",), ("country",))),
         ),
     )
 )
