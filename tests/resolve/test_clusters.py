@@ -109,3 +109,19 @@ def test_no_cluster_holds_two_records_kept_apart() -> None:
                 assert found.cluster[a] != found.cluster[b]
             elif not any({c.left, c.right} == {a, b} for c in found.conflicts):
                 assert found.cluster[a] == found.cluster[b]
+
+
+def test_columns_cluster_like_pairs() -> None:
+    import numpy as np
+
+    from recoupe.resolve.clusters import cluster_columns
+
+    pairs = [Pair("a", "b", 0.99), Pair("b", "c", 0.95), Pair("a", "c", 0.01), Pair("c", "d", 0.9)]
+    by_pairs = cluster(pairs)
+    by_columns = cluster_columns(
+        [p.left for p in pairs], [p.right for p in pairs], np.array([p.probability for p in pairs])
+    )
+    assert by_columns == by_pairs
+    assert by_pairs.cluster["c"] != by_pairs.cluster["a"]  # kept apart from a, joined to d
+    with pytest.raises(ConfigError, match="different lengths"):
+        cluster_columns(["a"], ["b", "c"], [0.5])

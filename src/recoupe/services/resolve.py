@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from recoupe.errors import ConfigError, Forbidden, NotFound
-from recoupe.resolve.clusters import VERDICTS, Clustering, Judgement, Pair, cluster
+from recoupe.resolve.clusters import VERDICTS, Clustering, Judgement, cluster, cluster_columns
 from recoupe.resolve.engine import link
 from recoupe.resolve.spec import DEFAULT_SPEC, ResolveSpec
 from recoupe.security.reader import Reader
@@ -178,11 +178,13 @@ def _auto_merge(store: DuckDBStore, schema: str, join_at: float, run_id: str) ->
     The clustering sees the people's judgements too: no automatic merge crosses a
     "different" verdict, and a pair a person judged is never judged again by the system.
     """
-    rows = store.con.execute(
+    table = store.con.execute(
         "SELECT left_id, right_id, probability FROM resolve_pairs WHERE schema = ?", [schema]
-    ).fetchall()
-    found = cluster(
-        [Pair(a, b, p) for a, b, p in rows],
+    ).to_arrow_table()
+    found = cluster_columns(
+        table.column("left_id").to_pylist(),
+        table.column("right_id").to_pylist(),
+        table.column("probability").to_numpy(),
         _active(store),
         join_at=join_at,
         apart_below=min(0.05, join_at / 2),
