@@ -81,6 +81,7 @@ def name_form(name: str) -> str | None:
     return " ".join(sorted(words)) if words else None
 
 
+@lru_cache(maxsize=500_000)
 def skeleton(word: str) -> str:
     """The consonants of a word, spelling variants folded ("Youssef" and "Yusuf": ``sf``)."""
     for old, new in _DIGRAPHS:
