@@ -205,9 +205,7 @@ def splink_baseline(frame: pd.DataFrame, link_only: bool) -> dict[str, Any]:
 
 def recoupe(frame: pd.DataFrame, threads: int | None) -> dict[str, Any]:
     started = time.perf_counter()
-    # spec_from_dict names the schema after the last ``extra`` column (spec.py's _schema
-    # reuses ``name`` as a loop variable), so the one schema is taken by position
-    part = spec_from_dict(RECOUPE_SPEC).schemata[0]
+    part = spec_from_dict(RECOUPE_SPEC).schema("Person")
     records = recoupe_records(frame)
     scored = link(records, part, keep_above=RECOUPE_SPEC["keep_above"], threads=threads)
     pairs = scored.pairs.to_pydict()
