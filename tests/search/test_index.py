@@ -237,7 +237,9 @@ def test_an_index_of_an_older_layout_is_built_again(
 ) -> None:
     meta = store.path / "index" / META
     meta.write_text(json.dumps({"version": INDEX_VERSION - 1, "generation": 1}))
-    with pytest.raises(StoreError, match=r"index version 1 .* run `recoupe index`"):
+    with pytest.raises(
+        StoreError, match=rf"index version {INDEX_VERSION - 1} .* run `recoupe index`"
+    ):
         SearchService(store.path).search(store, Reader.system(), SearchQuery(q="Curie"))
     report = SearchService(store.path).refresh(store)
     assert report.full and report.documents == 8

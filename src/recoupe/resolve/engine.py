@@ -30,7 +30,6 @@ import pyarrow as pa
 from recoupe.errors import ConfigError
 from recoupe.resolve.spec import (
     LEVELS,
-    LIST_FEATURES,
     SchemaSpec,
     blocking_rule,
     splink_settings,
@@ -215,7 +214,7 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _explanation_sql(part: SchemaSpec, settings: dict[str, Any] | None = None) -> str:
+def _explanation_sql(part: SchemaSpec) -> str:
     """A JSON list: for each comparison, its level's label and its match weight."""
     from recoupe.resolve.spec import levels_sql
 
@@ -225,11 +224,7 @@ def _explanation_sql(part: SchemaSpec, settings: dict[str, Any] | None = None) -
         labels = [label for _, label in levels_sql(comp, "duckdb")]
         top = LEVELS[comp.kind]
         cases = " ".join(f"WHEN {top - i} THEN '{label}'" for i, label in enumerate(labels))
-        tf = (
-            f" + coalesce(mw_tf_adj_{f}, 0)"
-            if comp.term_frequency and f not in LIST_FEATURES and f not in part.extra_lists
-            else ""
-        )
+        tf = f" + coalesce(mw_tf_adj_{f}, 0)" if comp.term_frequency and not part.is_list(f) else ""
         items.append(
             f"{{'feature': '{f}', 'level': CASE gamma_{f} {cases} WHEN -1 THEN 'unknown' "
             f"ELSE 'different' END, 'weight': round(mw_{f}{tf}, 2) + 0.0}}"
@@ -244,7 +239,7 @@ def _keep(
     rules = []
     for rule in part.rules:
         f = rule.feature
-        is_list = f in LIST_FEATURES or f in part.extra_lists
+        is_list = part.is_list(f)
         country = (
             " AND (l.country IS NULL OR r.country IS NULL OR l.country = r.country)"
             if "country" in part.features

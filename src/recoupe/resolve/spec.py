@@ -109,6 +109,10 @@ class SchemaSpec:
     extra_lists: tuple[str, ...] = ()
     """Which of ``extra`` hold lists (compared as sets)."""
 
+    def is_list(self, feature: str) -> bool:
+        """Whether records hold a list of values for ``feature`` (compared as a set)."""
+        return feature in LIST_FEATURES or feature in self.extra_lists
+
     @property
     def features(self) -> list[str]:
         used = {c.feature for c in self.comparisons} | {r.feature for r in self.rules}
@@ -432,7 +436,7 @@ def splink_settings(part: SchemaSpec, dialect: Dialect = "duckdb") -> dict[str, 
     comparisons = []
     for comp in part.comparisons:
         f = comp.feature
-        is_list = f in LIST_FEATURES or f in part.extra_lists
+        is_list = part.is_list(f)
         null = (
             f"{f}_l IS NULL OR {f}_r IS NULL OR "
             + _SQL[dialect]["size"].format(a=f"{f}_l", b="")

@@ -26,7 +26,7 @@ from recoupe.search.keys import fold, identifier_forms, name_keys, skeleton
 from recoupe.search.query import SearchQuery, Term
 
 META = "recoupe.json"
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 FACETS = ("schema", "dataset", "countries")
 FACET_SIZE = 20
 FACET_DEPTH = 200  # values gathered per facet before the top ones are kept

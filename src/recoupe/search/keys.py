@@ -6,9 +6,10 @@ Names are written in many scripts and spellings ("Oussama ben Laden", "Usama bin
 - ``fold``: transliterated to ASCII (ICU, through ``normality``), lower-cased, split into
   tokens: accents, case and script never matter;
 - the folded tokens again, for fuzzy (edit distance) matching;
-- ``skeleton``: a consonant skeleton of each folded token (vowels, ``w``, ``h`` after the
-  first letter and doubled letters dropped, a few sound classes merged), so that vowel-less
-  Arabic transliterations and European spellings of the same name share keys.
+- ``skeleton``: a consonant skeleton of each folded token (vowels, ``w``, ``h`` after
+  the first letter, a final ``j`` and doubled letters dropped, a few sound classes
+  merged), so that vowel-less Arabic transliterations and European spellings of the same
+  name share keys.
 
 Identifiers (phones, e-mails, IBANs, document numbers) are indexed in one normal form per
 type, and a query is turned into every form it could be (a French national phone number, an
@@ -50,7 +51,9 @@ _SOUNDS = (
     ("x", "ks"),
     ("v", "f"),
 )
-_DROP = re.compile(r"(?<=.)h|[aeiouyw]")
+# vowels, "h" after the first letter, and a final "j" (Cyrillic "-ий" romanised "-ij",
+# where other systems write "-i" or "-y")
+_DROP = re.compile(r"(?<=.)h|(?<=.)j$|[aeiouyw]")
 _REPEAT = re.compile(r"(.)\1+")
 
 ID_TYPES = ("phone", "email", "iban", "identifier")

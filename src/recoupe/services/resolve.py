@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from recoupe.errors import ConfigError, Forbidden, NotFound
+from recoupe.errors import ConfigError, NotFound
 from recoupe.resolve.clusters import VERDICTS, Clustering, Judgement, cluster, cluster_columns
 from recoupe.resolve.engine import link
 from recoupe.resolve.spec import DEFAULT_SPEC, ResolveSpec
@@ -406,19 +406,17 @@ def judge(
         judgement_id = _insert(store, a, b, verdict, reader.name, reason, probability)
         clustering = _clustering(store)
         refused = [c for c in clustering.conflicts if _pair_key(c.left, c.right) == (a, b)]
-        if refused:
-            store.con.execute("ROLLBACK")
-            raise ConfigError(
-                f"cannot judge {a} and {b} the same: {refused[0].reason}; undo the "
-                "'different' judgement first (recoupe resolve judgements --entity ID)"
-            )
-        changed = _write_canonical(store, clustering)
-        store.con.execute("COMMIT")
-    except ConfigError:
-        raise
+        changed = 0 if refused else _write_canonical(store, clustering)
     except BaseException:
         store.con.execute("ROLLBACK")
         raise
+    if refused:  # nothing is recorded
+        store.con.execute("ROLLBACK")
+        raise ConfigError(
+            f"cannot judge {a} and {b} the same: {refused[0].reason}; undo the "
+            "'different' judgement first (recoupe resolve judgements --entity ID)"
+        )
+    store.con.execute("COMMIT")
     return {
         "judgement_id": judgement_id,
         "left": a,
@@ -639,8 +637,3 @@ def explain(store: DuckDBStore, reader: Reader, entity_id: str) -> dict[str, Any
         "judgements": joins,
         "pairs": [_pair(r) for r in scored],
     }
-
-
-def forbid_unless_writer(reader: Reader) -> None:
-    if not reader.is_operator and not reader.has_role("admin", "analyst"):
-        raise Forbidden("judging pairs needs the analyst or admin role")
