@@ -209,11 +209,12 @@ def recoupe(frame: pd.DataFrame, threads: int | None) -> dict[str, Any]:
     records = recoupe_records(frame)
     scored = link(records, part, keep_above=RECOUPE_SPEC["keep_above"], threads=threads)
     pairs = scored.pairs.to_pydict()
+    evidence = scored.evidence().to_pydict()
     found = cluster(
         (
             Pair(a, b, p)
             for a, b, p in zip(
-                pairs["left_id"], pairs["right_id"], pairs["probability"], strict=True
+                evidence["left_id"], evidence["right_id"], evidence["probability"], strict=True
             )
         ),
         join_at=JOIN_AT,

@@ -13,7 +13,7 @@ Both runs take the records the product builds after ingestion
 
 - **Recoupe**: :func:`recoupe.resolve.engine.link` with ``DEFAULT_SPEC.schema("Person")``
   and the default ``keep_above``, then :func:`recoupe.resolve.clusters.cluster` at
-  ``join_at`` (0.9, the product's default) with negative evidence below ``apart_below``;
+  ``join_at`` (0.9) with negative evidence below ``apart_below``;
 - **plain Splink**: a standard model on the raw name as ingested (lower case; no
   transliteration, no word sorting, no name keys): Jaro-Winkler name levels
   (``NameComparison``), ``DateOfBirthComparison``, phones, e-mails and ids as arrays;
@@ -163,7 +163,7 @@ class Truth:
 def recoupe_run(records: pa.Table, join_at: float, threads: int | None) -> tuple[Any, dict]:
     part = DEFAULT_SPEC.schema("Person")
     scored = link(records, part, keep_above=DEFAULT_SPEC.keep_above, threads=threads)
-    p = scored.pairs
+    p = scored.evidence()
     pairs = map(
         Pair,
         p.column("left_id").to_pylist(),

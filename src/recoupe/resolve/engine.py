@@ -45,6 +45,9 @@ class Scored:
 
     pairs: pa.Table
     """left, right, probability, match_weight, rule, explanation (JSON)."""
+    apart: pa.Table
+    """left_id, right_id, probability of the pairs scored below ``keep_above``: not kept
+    for review, but evidence that their records are apart (see :mod:`.clusters`)."""
     model: dict[str, Any]
     """Splink's settings with the trained m and u values: reused by incremental runs."""
     trained: bool
@@ -53,6 +56,12 @@ class Scored:
     compared: int
     """Candidate pairs the model scored (before ``keep_above``)."""
     seconds: dict[str, float]
+
+    def evidence(self) -> pa.Table:
+        """left_id, right_id, probability of every scored pair, kept or apart: what
+        clustering weighs."""
+        cols = ["left_id", "right_id", "probability"]
+        return pa.concat_tables([self.pairs.select(cols), self.apart.select(cols)])
 
 
 def link(
@@ -141,9 +150,7 @@ def _link(
                 "(unique_id)"
             )
             linker = Linker(api.register("records"), model, log_level=logging.ERROR)
-            for comp in part.comparisons:
-                if comp.term_frequency:
-                    linker.table_management.compute_tf_table(comp.feature)
+            _term_frequencies(con, api, linker, part)
             fresh = api.register("new_records")
             parts = [linker.inference.predict_within(fresh)]
             if _rows(con, "old_records"):
@@ -157,6 +164,7 @@ def _link(
             settings["retain_intermediate_calculation_columns"] = True
             settings["retain_matching_columns"] = True
             linker = Linker(api.register("records"), settings, log_level=logging.ERROR)
+            _term_frequencies(con, api, linker, part)
             if count >= part.training.min_records:
                 say(f"{part.schema}: training on {count:,} records")
                 trained = _train(linker, part)
@@ -170,10 +178,65 @@ def _link(
     scored = " UNION ALL ".join(f"SELECT * FROM {t}" for t in tables)
     compared = _rows(con, f"({scored})")
     pairs = _keep(con, scored, part, keep_above)
+    apart = _apart(con, scored, pairs, keep_above)
     lap("rules")
-    return Scored(
-        pairs, settings, trained, "incremental" if incremental else "full", compared, seconds
-    )
+    mode = "incremental" if incremental else "full"
+    return Scored(pairs, apart, settings, trained, mode, compared, seconds)
+
+
+def _term_frequencies(
+    con: duckdb.DuckDBPyConnection, api: Any, linker: Any, part: SchemaSpec
+) -> None:
+    """Register the term frequencies of each term-frequency comparison, counted over
+    the other people who bear a value, not over records.
+
+    The frequency of a value stands for the chance that a stranger's record bears it.
+    Splink counts records: a rare name written by one person's three records counts three
+    times, as if three strangers bore it. Here a value's people are its records times the
+    share of distinct birth dates among its dated records (three records of one person
+    with one birth date are one person; a value no dated record bears keeps its count of
+    records), and its frequency is the people *other* than the one at hand (at least half
+    a person, for those the data does not show) over all people.
+    """
+    dated = "birth_date" in part.features
+    for comp in part.comparisons:
+        f = comp.feature
+        if not comp.term_frequency or part.is_list(f):
+            continue
+        people = (
+            "count(*) * coalesce(count(DISTINCT birth_date) / nullif(count(birth_date), 0), 1)"
+            if dated
+            else "count(*)"
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TABLE __tf_{f} AS
+            SELECT {f}, greatest(c - 1, 0.5) / sum(c) OVER () AS tf_{f}
+            FROM (SELECT {f}, {people} AS c FROM records WHERE {f} IS NOT NULL GROUP BY {f})"""
+        )
+        linker.table_management.register_term_frequency_lookup(api.register(f"__tf_{f}"), f)
+
+
+def _apart(
+    con: duckdb.DuckDBPyConnection, scored: str, kept: pa.Table, keep_above: float
+) -> pa.Table:
+    """The scored pairs below ``keep_above`` (ids and probability only), less those kept
+    by a deterministic rule."""
+    con.register("__kept", kept.select(["left_id", "right_id"]))
+    try:
+        return con.execute(
+            f"""
+            SELECT s.left_id, s.right_id, s.probability FROM (
+                SELECT least(unique_id_l, unique_id_r) AS left_id,
+                       greatest(unique_id_l, unique_id_r) AS right_id,
+                       max(match_probability) AS probability
+                FROM ({scored}) GROUP BY 1, 2 HAVING max(match_probability) < $keep) s
+            ANTI JOIN __kept k ON k.left_id = s.left_id AND k.right_id = s.right_id
+            ORDER BY 1, 2
+            """,
+            {"keep": keep_above},
+        ).to_arrow_table()
+    finally:
+        con.unregister("__kept")
 
 
 def _train(linker: Any, part: SchemaSpec) -> bool:

@@ -36,13 +36,15 @@ import yaml
 from recoupe.errors import ConfigError
 
 SPEC_VERSION = 1
-Kind = Literal["name", "date", "set", "exact", "text"]
-KINDS: tuple[Kind, ...] = ("name", "date", "set", "exact", "text")
+Kind = Literal["name", "part", "date", "set", "exact", "text"]
+KINDS: tuple[Kind, ...] = ("name", "part", "date", "set", "exact", "text")
 Dialect = Literal["duckdb", "spark"]
 
 FEATURES: dict[str, str] = {
     "name": "the record's main name, in Latin letters, lower case, words sorted",
     "name_keys": "consonant skeletons of the name's words and of adjacent word pairs",
+    "given_name": "the first given name (firstName), in Latin letters, lower case",
+    "surname": "the first surname (lastName), in Latin letters, lower case",
     "birth_date": "the first birth date (YYYY-MM-DD, or shorter when partial)",
     "phones": "phone numbers (the last nine digits), own and of linked Phone entities",
     "emails": "e-mail addresses, lower case",
@@ -53,6 +55,8 @@ FEATURES: dict[str, str] = {
 LIST_FEATURES = frozenset({"name_keys", "phones", "emails", "ids"})
 _KIND_OF_FEATURE: dict[str, tuple[Kind, ...]] = {
     "name": ("name", "exact", "text"),
+    "given_name": ("part", "exact"),
+    "surname": ("part", "exact"),
     "birth_date": ("date", "exact"),
     "phones": ("set",),
     "emails": ("set",),
@@ -230,8 +234,8 @@ def spec_from_dict(data: Any) -> ResolveSpec:
     auto = top.get("auto_merge_at")
     if auto is not None:
         auto = _probability(auto, "auto_merge_at")
-        if auto <= 0.5:
-            raise ConfigError(f"key auto_merge_at: must be above 0.5 (got {auto})")
+        if auto < 0.5:
+            raise ConfigError(f"key auto_merge_at: must be at least 0.5 (got {auto})")
     schemata = _mapping(top.get("schemata"), "schemata", None)
     if not schemata:
         raise ConfigError("key schemata: at least one schema is needed")
@@ -251,7 +255,7 @@ def _schema(name: str, body: Any, key: str) -> SchemaSpec:
     if not set(lists) <= set(extra):
         raise ConfigError(f"key {key}.extra_lists: every name must be in {key}.extra")
     known = {**_KIND_OF_FEATURE}
-    known.update({x: ("set",) if x in lists else ("exact", "text", "date") for x in extra})
+    known.update({x: ("set",) if x in lists else ("exact", "text", "date", "part") for x in extra})
     comps = _sequence(data.get("comparisons"), f"{key}.comparisons")
     if not comps:
         raise ConfigError(f"key {key}.comparisons: at least one comparison is needed")
@@ -373,7 +377,7 @@ def _int(value: Any, key: str) -> int:
 
 # -- compiling for an engine --------------------------------------------------------------
 
-LEVELS: dict[Kind, int] = {"name": 5, "date": 4, "set": 1, "exact": 1, "text": 2}
+LEVELS: dict[Kind, int] = {"name": 5, "part": 4, "date": 4, "set": 1, "exact": 1, "text": 2}
 """Non-null levels of each kind of comparison (the last, "else", level comes on top)."""
 
 _SQL: dict[Dialect, dict[str, str]] = {
@@ -411,6 +415,13 @@ def levels_sql(comp: Comparison, dialect: Dialect) -> list[tuple[str, str]]:
             (f"{keys} >= 3", "the same sound in three name parts"),
             (f"{keys} >= 2", "the same sound in two name parts"),
             (f"{keys} >= 1 OR {call('jw')} >= 0.9", "one name part alike"),
+        ]
+    if comp.kind == "part":
+        return [
+            (f"{left} = {right}", "the same"),
+            (f"{call('jw')} >= 0.92", "nearly the same"),
+            (f"{call('jw')} >= 0.88", "alike"),
+            (f"{call('jw')} >= 0.7", "somewhat alike"),
         ]
     if comp.kind == "date":
         return [
@@ -450,7 +461,7 @@ def splink_settings(part: SchemaSpec, dialect: Dialect = "duckdb") -> dict[str, 
             {"sql_condition": null, "label_for_charts": "unknown", "is_null_level": True}
         ]
         m = comp.m or _even(LEVELS[comp.kind], 0.9)
-        u = comp.u or _even(LEVELS[comp.kind], 0.01)
+        u = comp.u or _rising(LEVELS[comp.kind], 0.001)
         for i, (condition, label) in enumerate(levels_sql(comp, dialect)):
             level: dict[str, Any] = {
                 "sql_condition": f"({condition})",
@@ -501,6 +512,13 @@ def blocking_rule(features: tuple[str, ...], lists: tuple[str, ...] = ()) -> dic
     if exploded:
         rule["arrays_to_explode"] = exploded
     return rule
+
+
+def _rising(levels: int, top: float) -> tuple[float, ...]:
+    """Starting u values that grow fourfold level by level from ``top``: strangers are
+    rarely exactly alike and often a little alike, so each level weighs less than the one
+    above it."""
+    return tuple(top * math.pow(4, i) for i in range(levels))
 
 
 def _even(levels: int, top: float) -> tuple[float, ...]:

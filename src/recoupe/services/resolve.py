@@ -129,7 +129,14 @@ def run(
             temp_directory=str(store.tmp),
         )
         save_run(
-            store, part.schema, run_id, records, scored.pairs, incremental=incremental, new=new
+            store,
+            part.schema,
+            run_id,
+            records,
+            scored.pairs,
+            scored.apart,
+            incremental=incremental,
+            new=new,
         )
         if not incremental:
             save_model(store, part.schema, fingerprint, scored.model, scored.trained, run_id)
@@ -179,7 +186,9 @@ def _auto_merge(store: DuckDBStore, schema: str, join_at: float, run_id: str) ->
     "different" verdict, and a pair a person judged is never judged again by the system.
     """
     table = store.con.execute(
-        "SELECT left_id, right_id, probability FROM resolve_pairs WHERE schema = ?", [schema]
+        "SELECT left_id, right_id, probability FROM resolve_pairs WHERE schema = $s "
+        "UNION ALL SELECT left_id, right_id, probability FROM resolve_apart WHERE schema = $s",
+        {"s": schema},
     ).to_arrow_table()
     found = cluster_columns(
         table.column("left_id").to_pylist(),

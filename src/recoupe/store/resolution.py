@@ -4,6 +4,8 @@
   of its features (a changed record is compared again on the next run);
 - ``resolve_pairs``: candidate pairs with probability, match weight, rule and the
   explanation of each comparison;
+- ``resolve_apart``: the pairs scored below the spec's ``keep_above``, ids and probability
+  only: not for review, but evidence that two records are apart when clustering;
 - ``resolve_judgements``: every verdict (same, different, unsure) with who, when and why;
   undone ones stay, with who undid them and when; automatic merges are judgements by
   ``system``;
@@ -43,6 +45,10 @@ CREATE TABLE IF NOT EXISTS resolve_pairs (
     schema VARCHAR NOT NULL, left_id VARCHAR NOT NULL, right_id VARCHAR NOT NULL,
     probability DOUBLE NOT NULL, match_weight DOUBLE, rule VARCHAR, explanation VARCHAR,
     run_id VARCHAR NOT NULL, PRIMARY KEY (left_id, right_id)
+);
+CREATE TABLE IF NOT EXISTS resolve_apart (
+    schema VARCHAR NOT NULL, left_id VARCHAR NOT NULL, right_id VARCHAR NOT NULL,
+    probability DOUBLE NOT NULL, run_id VARCHAR NOT NULL, PRIMARY KEY (left_id, right_id)
 );
 CREATE SEQUENCE IF NOT EXISTS judgement_ids START 1;
 CREATE TABLE IF NOT EXISTS resolve_judgements (
@@ -97,6 +103,10 @@ def feature_props(model: Model, schema: str) -> list[tuple[str, str, str, bool]]
                 feature = "birth_date"
             elif own and prop.name in _NAME_PROPS:
                 feature = "names"
+            elif own and prop.name == "firstName":
+                feature = "given_name"
+            elif own and prop.name == "lastName":
+                feature = "surname"
             if feature is not None:
                 rows.append((name, prop.name, feature, own))
     return rows
@@ -124,9 +134,11 @@ def build_records(store: DuckDBStore, part: SchemaSpec) -> pa.Table:
                 JOIN __feature_props fp ON fp.own AND fp.schema = st.schema
                      AND fp.prop = st.prop
                 JOIN sources f USING (source_id)),
-        link AS (SELECT DISTINCT r.entity_id AS rid,
-                        CASE WHEN e.source = r.entity_id THEN e.target ELSE e.source END AS other
-                 FROM edges e JOIN recs r ON r.entity_id IN (e.source, e.target)),
+        link AS (SELECT e.source AS rid, e.target AS other
+                 FROM edges e SEMI JOIN recs r ON r.entity_id = e.source
+                 UNION
+                 SELECT e.target AS rid, e.source AS other
+                 FROM edges e SEMI JOIN recs r ON r.entity_id = e.target),
         linked AS (SELECT l.rid, fp.feature, st.prop, st.value, NULL AS dataset
                    FROM link l JOIN statements st ON st.entity_id = l.other
                    JOIN __feature_props fp ON NOT fp.own AND fp.schema = st.schema
@@ -139,7 +151,8 @@ def build_records(store: DuckDBStore, part: SchemaSpec) -> pa.Table:
     names = [
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT value FROM __values WHERE feature = 'names'"
+            "SELECT DISTINCT value FROM __values "
+            "WHERE feature IN ('names', 'given_name', 'surname')"
         ).fetchall()
     ]
     forms = pa.table(
@@ -162,6 +175,11 @@ def build_records(store: DuckDBStore, part: SchemaSpec) -> pa.Table:
                           list_sort(list_distinct(flatten(list(n.keys)))) AS name_keys
                    FROM v JOIN __name_forms n ON n.value = v.value
                    WHERE v.feature = 'names' GROUP BY v.rid),
+            parts AS (SELECT v.rid,
+                        min(n.form) FILTER (WHERE v.feature = 'given_name') AS given_name,
+                        min(n.form) FILTER (WHERE v.feature = 'surname') AS surname
+                      FROM v JOIN __name_forms n ON n.value = v.value
+                      WHERE v.feature IN ('given_name', 'surname') GROUP BY v.rid),
             fx AS (SELECT rid,
                      min(left(value, 10)) FILTER (WHERE feature = 'birth_date') AS birth_date,
                      list_sort(list_distinct(list(right(regexp_replace(value, '[^0-9]', '', 'g'),
@@ -178,14 +196,15 @@ def build_records(store: DuckDBStore, part: SchemaSpec) -> pa.Table:
                    FROM v GROUP BY rid)
             SELECT recs.rid AS unique_id, coalesce(ds.datasets[1], '') AS source_dataset,
                    coalesce(ds.datasets, []) AS datasets, nm.name,
-                   coalesce(nm.name_keys, []) AS name_keys, fx.birth_date,
+                   coalesce(nm.name_keys, []) AS name_keys, parts.given_name,
+                   parts.surname, fx.birth_date,
                    coalesce(fx.phones, []) AS phones, coalesce(fx.emails, []) AS emails,
                    coalesce(fx.ids, []) AS ids, fx.country, fx.address,
                    md5(concat_ws('|', nm.name, nm.name_keys::VARCHAR, fx.birth_date,
                        fx.phones::VARCHAR, fx.emails::VARCHAR, fx.ids::VARCHAR, fx.country,
-                       fx.address)) AS fingerprint
+                       fx.address, parts.given_name, parts.surname)) AS fingerprint
             FROM recs LEFT JOIN ds USING (rid) LEFT JOIN nm USING (rid)
-            LEFT JOIN fx USING (rid)
+            LEFT JOIN parts USING (rid) LEFT JOIN fx USING (rid)
             ORDER BY unique_id
             """,
             {"schema": part.schema},
@@ -226,14 +245,17 @@ def save_run(
     run_id: str,
     records: pa.Table,
     pairs: pa.Table,
+    apart: pa.Table,
     *,
     incremental: bool,
     new: Sequence[str],
 ) -> None:
-    """Replace the pairs (all of the schema's, or those of new records) and the records."""
+    """Replace the pairs and the pairs scored apart (all of the schema's, or those of new
+    records) and the records."""
     con = store.con
     con.register("__records", records.select(["unique_id", "datasets", "fingerprint"]))
     con.register("__pairs", pairs)
+    con.register("__apart", apart)
     con.execute("BEGIN TRANSACTION")
     try:
         if incremental:
@@ -243,16 +265,23 @@ def save_run(
                 "NOT IN (SELECT unique_id FROM __records)",
                 [list(new), schema],
             )
-            con.execute(
-                "DELETE FROM resolve_pairs WHERE schema = ? AND (left_id IN (SELECT id FROM "
-                "__touched) OR right_id IN (SELECT id FROM __touched))",
-                [schema],
-            )
+            for table in ("resolve_pairs", "resolve_apart"):
+                con.execute(
+                    f"DELETE FROM {table} WHERE schema = ? AND (left_id IN (SELECT id FROM "
+                    "__touched) OR right_id IN (SELECT id FROM __touched))",
+                    [schema],
+                )
         else:
             con.execute("DELETE FROM resolve_pairs WHERE schema = ?", [schema])
+            con.execute("DELETE FROM resolve_apart WHERE schema = ?", [schema])
         con.execute(
             "INSERT OR REPLACE INTO resolve_pairs SELECT ?, left_id, right_id, probability, "
             "match_weight, rule, explanation, ? FROM __pairs",
+            [schema, run_id],
+        )
+        con.execute(
+            "INSERT OR REPLACE INTO resolve_apart SELECT ?, left_id, right_id, probability, ? "
+            "FROM __apart",
             [schema, run_id],
         )
         con.execute("DELETE FROM resolve_records WHERE schema = ?", [schema])
@@ -268,6 +297,7 @@ def save_run(
     finally:
         con.unregister("__records")
         con.unregister("__pairs")
+        con.unregister("__apart")
 
 
 def save_model(
