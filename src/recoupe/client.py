@@ -227,10 +227,20 @@ class Client:
         return self.wait(job["id"], progress) if wait else job
 
     # -- entity resolution --------------------------------------------------------------
-    def resolve_run(self, datasets: Sequence[str] = (), full: bool = False) -> list[Any]:
-        """Score candidate pairs (new and changed records; ``full``: everything anew)."""
+    def resolve_run(
+        self,
+        datasets: Sequence[str] = (),
+        full: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[Any]:
+        """Score candidate pairs (new and changed records; ``full``: everything anew);
+        waits for the job and returns the run reports, one per schema."""
         body = {"datasets": list(datasets), "full": full}
-        return list(self._call("POST", "/api/resolve/runs", json=body, timeout=None).json())
+        job = dict(self._call("POST", "/api/resolve/runs", json=body).json())
+        done = self.wait(job["id"], progress)
+        if done["state"] == "failed":
+            raise ServerError(f"resolution run {job['id']} failed: {done['error']}")
+        return list(done["result"]["reports"])
 
     def resolve_pairs(self, **params: Any) -> list[dict[str, Any]]:
         return list(self.get("/api/resolve/pairs", params))

@@ -112,6 +112,26 @@ def test_later_runs_compare_only_what_changed(settings: Settings, scored: object
     assert abs(len(pairs) - len(scored)) <= len(scored) * 0.02
 
 
+def test_a_run_over_the_api_is_a_job_with_progress(api: TestClient) -> None:
+    import time
+
+    answer = api.post("/api/resolve/runs", json={"datasets": [], "full": False})
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    for _ in range(600):
+        job = api.get(location).json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert job["state"] == "done", job
+    assert job["kind"] == "resolve"
+    assert job["stage"] == "resolving"
+    assert {r["schema"] for r in job["result"]["reports"]} >= {"Person"}
+    bad = api.post("/api/resolve/runs", json={"full": "perhaps"})
+    assert bad.status_code == 422
+    assert "full" in bad.text
+
+
 def three_sources(truth: dict[str, Any], scored: list[dict[str, Any]]) -> dict[str, str]:
     """A person whose phone, bank and travel records are all paired by the model."""
     paired = {(p["left"], p["right"]) for p in scored if p["probability"] >= 0.9}

@@ -1,7 +1,8 @@
 """Entity resolution: candidate pairs, the review queue, judgements, undo, explanations.
 
 Reading pairs needs the ``read`` scope and shows only pairs whose two records the reader
-may see; scoring, judging and undoing need ``write`` (analysts and admins). After a change
+may see; scoring, judging and undoing need ``write`` (analysts and admins). Scoring is a
+background job (``/api/jobs/{id}`` shows its progress and, once done, the run reports). After a change
 of the merged entities the search index and the graph are brought up to date before the
 answer, so the next search already shows the merge.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from recoupe.api.deps import ReaderDep, RuntimeDep, SessionDep, WriterDep, fast_json
 from recoupe.services import resolve
+from recoupe.services.jobs import Job
 
 router = APIRouter(prefix="/api/resolve", tags=["resolution"])
 
@@ -38,16 +41,28 @@ def _refreshed(runtime: RuntimeDep, changed: int) -> None:
         runtime.refresh()
 
 
-@router.post("/runs", summary="Score candidate pairs (new and changed records)")
-def run(
-    body: RunBody, request: Request, runtime: RuntimeDep, session: SessionDep, writer: WriterDep
-) -> list[dict[str, Any]]:
-    reports = resolve.run(
-        session, runtime.settings.resolve_spec(), datasets=body.datasets, full=body.full
-    )
+@router.post(
+    "/runs",
+    status_code=202,
+    summary="Score candidate pairs (new and changed records); the run is queued as a job",
+)
+def run(body: RunBody, request: Request, runtime: RuntimeDep, writer: WriterDep) -> JSONResponse:
+    spec = runtime.settings.resolve_spec()  # a bad spec is refused now, not in the job
+
+    def work(job: Job) -> dict[str, Any]:
+        session = runtime.session()
+        try:
+            reports = resolve.run(
+                session, spec, datasets=body.datasets, full=body.full, progress=job.progress
+            )
+        finally:
+            session.con.close()
+        _refreshed(runtime, sum(r.merged for r in reports))
+        return {"reports": [r.to_dict() for r in reports]}
+
     request.state.audit_query = f"datasets={body.datasets} full={body.full}"
-    _refreshed(runtime, sum(r.merged for r in reports))
-    return [r.to_dict() for r in reports]
+    job = runtime.jobs.submit("resolve", "score candidate pairs", work)
+    return JSONResponse(job.to_dict(), status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
 
 
 @router.get("/pairs", summary="Candidate pairs, most likely first")

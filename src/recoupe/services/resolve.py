@@ -455,45 +455,14 @@ def undo(
     store: DuckDBStore, reader: Reader, judgement_id: int, *, reason: str | None = None
 ) -> dict[str, Any]:
     """Withdraw one judgement (it stays in the history, marked undone), and recluster."""
-    row = store.con.execute(
-        "SELECT left_id, right_id, verdict, undone_at FROM resolve_judgements "
-        "WHERE judgement_id = ?",
-        [judgement_id],
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no judgement {judgement_id}")
-    left, right, verdict, undone = row
-    _check_pair(store, reader, left, right)
-    if undone is not None:
-        raise ConfigError(f"judgement {judgement_id} was already undone at {undone}")
-    store.con.execute("BEGIN TRANSACTION")
-    try:
-        store.con.execute(
-            "UPDATE resolve_judgements SET undone_by = ?, undone_at = ?, undo_reason = ? "
-            "WHERE judgement_id = ?",
-            [reader.name, now(), reason, judgement_id],
-        )
-        changed = _write_canonical(store, _clustering(store))
-        store.con.execute("COMMIT")
-    except BaseException:
-        store.con.execute("ROLLBACK")
-        raise
-    return {
-        "judgement_id": judgement_id,
-        "left": left,
-        "right": right,
-        "verdict": verdict,
-        "undone_by": reader.name,
-        "left_entity": _canonical_of(store, left),
-        "right_entity": _canonical_of(store, right),
-        "changed": changed,
-    }
+    return _undo(store, reader, [judgement_id], reason)[0]
 
 
 def undo_entity(
     store: DuckDBStore, reader: Reader, entity_id: str, *, reason: str | None = None
 ) -> dict[str, Any]:
-    """Withdraw every live "same" judgement inside a merged entity: its records part."""
+    """Withdraw every live "same" judgement inside a merged entity: its records part.
+    All are withdrawn in one transaction, with one reclustering."""
     canonical = _canonical_of(store, entity_id)
     rows = store.con.execute(
         "SELECT j.judgement_id FROM resolve_judgements j JOIN resolve_canonical c "
@@ -503,8 +472,52 @@ def undo_entity(
     ).fetchall()
     if not rows:
         raise NotFound(f"{entity_id} is not a merged entity")
-    undone = [undo(store, reader, int(r[0]), reason=reason) for r in rows]
+    undone = _undo(store, reader, [int(r[0]) for r in rows], reason)
     return {"entity": canonical, "undone": [u["judgement_id"] for u in undone]}
+
+
+def _undo(
+    store: DuckDBStore, reader: Reader, ids: list[int], reason: str | None
+) -> list[dict[str, Any]]:
+    found = []
+    for judgement_id in ids:
+        row = store.con.execute(
+            "SELECT left_id, right_id, verdict, undone_at FROM resolve_judgements "
+            "WHERE judgement_id = ?",
+            [judgement_id],
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no judgement {judgement_id}")
+        left, right, verdict, undone = row
+        _check_pair(store, reader, left, right)
+        if undone is not None:
+            raise ConfigError(f"judgement {judgement_id} was already undone at {undone}")
+        found.append((judgement_id, left, right, verdict))
+    store.con.execute("BEGIN TRANSACTION")
+    try:
+        store.con.executemany(
+            "UPDATE resolve_judgements SET undone_by = ?, undone_at = ?, undo_reason = ? "
+            "WHERE judgement_id = ?",
+            [(reader.name, now(), reason, j[0]) for j in found],
+        )
+        changed = _write_canonical(store, _clustering(store))
+        store.con.execute("COMMIT")
+    except BaseException:
+        store.con.execute("ROLLBACK")
+        raise
+    return [
+        {
+            "judgement_id": judgement_id,
+            "left": left,
+            "right": right,
+            "verdict": verdict,
+            "undone_by": reader.name,
+            "left_entity": _canonical_of(store, left),
+            "right_entity": _canonical_of(store, right),
+            "changed": changed,
+        }
+        for judgement_id, left, right, verdict in found
+    ]
 
 
 def _active(store: DuckDBStore) -> list[Judgement]:
