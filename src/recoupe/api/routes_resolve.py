@@ -2,9 +2,9 @@
 
 Reading pairs needs the ``read`` scope and shows only pairs whose two records the reader
 may see; scoring, judging and undoing need ``write`` (analysts and admins). Scoring is a
-background job (``/api/jobs/{id}`` shows its progress and, once done, the run reports). After a change
-of the merged entities the search index and the graph are brought up to date before the
-answer, so the next search already shows the merge.
+background job (``/api/jobs/{id}`` shows its progress and, once done, the run reports).
+After a change of the merged entities the search index and the graph are brought up to
+date before the answer, so the next search already shows the merge.
 """
 
 from __future__ import annotations
