@@ -19,6 +19,7 @@ from recoupe.cli_analysis import COMMANDS, backend, running_server
 from recoupe.cli_analysis import client as remote_client
 from recoupe.cli_analysis import serve as serve_command
 from recoupe.cli_common import emit, json_option, progress_bar, settings_of
+from recoupe.cli_health import COMMANDS as HEALTH_COMMANDS
 from recoupe.cli_resolve import COMMANDS as RESOLVE_COMMANDS
 from recoupe.cli_security import COMMANDS as SECURITY_COMMANDS
 from recoupe.config import Settings
@@ -473,7 +474,7 @@ def demo(
         ctx.invoke(serve_command, host=host, port=port)
 
 
-for command in (*COMMANDS, *RESOLVE_COMMANDS, *SECURITY_COMMANDS):
+for command in (*COMMANDS, *RESOLVE_COMMANDS, *SECURITY_COMMANDS, *HEALTH_COMMANDS):
     cli.add_command(command)
 
 

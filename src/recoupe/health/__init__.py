@@ -1,0 +1,1 @@
+"""Epidemic and hospital analytics: pure numerics, arrays in, arrays out (no I/O)."""
