@@ -27,8 +27,16 @@ def run(*args: str, code: int = 0) -> Any:
 
 
 def test_rt_prints_epiestims_windows() -> None:
-    found = run("health", "rt", str(DATA / "epiestim/flu2009_incidence.csv"),
-                "--si-mean", "2.6", "--si-sd", "1.5", "--json")  # fmt: skip
+    found = run(
+        "health",
+        "rt",
+        str(DATA / "epiestim/flu2009_incidence.csv"),
+        "--si-mean",
+        "2.6",
+        "--si-sd",
+        "1.5",
+        "--json",
+    )
     oracle = rows("epiestim/oracle_flu2009_parametric.csv")
     assert len(found) == len(oracle)
     assert set(found[0]) == {"t_start", "t_end", "mean", "std", "q025", "q975"}

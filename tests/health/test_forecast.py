@@ -53,10 +53,15 @@ def test_patients_already_in_hospital_leave_over_their_stay() -> None:
 def test_the_forecast_bands_cover_what_happened() -> None:
     admissions, truth = _truth()
     found = forecast(
-        admissions, until=70, days=14, population=POPULATION, pathway=PATHWAY,
-        phase_starts=[0, 45], draws=100,
+        admissions,
+        until=70,
+        days=14,
+        population=POPULATION,
+        pathway=PATHWAY,
+        phase_starts=[0, 45],
+        draws=100,
         current={u: float(truth[u][70]) for u in ("ward", "icu", "ventilated")},
-    )  # fmt: skip
+    )
     assert found.r[1] == pytest.approx(0.8, abs=0.05)
     for unit in ("hospitalized", "icu"):
         seen = truth[unit][71:85]
@@ -69,14 +74,25 @@ def test_the_forecast_bands_cover_what_happened() -> None:
 def test_a_backtest_scores_7_and_14_days_ahead() -> None:
     admissions, truth = _truth()
     result = backtest(
-        admissions, truth["hospitalized"], origin=70, population=POPULATION,
-        pathway=PATHWAY, phase_starts=[0, 45], draws=100,
-    ).to_dict()  # fmt: skip
+        admissions,
+        truth["hospitalized"],
+        origin=70,
+        population=POPULATION,
+        pathway=PATHWAY,
+        phase_starts=[0, 45],
+        draws=100,
+    ).to_dict()
     horizons = result["horizons"]
     assert [h["days_ahead"] for h in horizons] == [7, 14]  # type: ignore[index]
     for h in horizons:  # type: ignore[attr-defined]
         assert abs(h["relative_error"]) < 0.25
         assert h["covered"]
     with pytest.raises(ConfigError, match="day 150 is needed"):
-        backtest(admissions, truth["hospitalized"], origin=136, population=POPULATION,
-                 pathway=PATHWAY, phase_starts=[0, 45])  # fmt: skip
+        backtest(
+            admissions,
+            truth["hospitalized"],
+            origin=136,
+            population=POPULATION,
+            pathway=PATHWAY,
+            phase_starts=[0, 45],
+        )

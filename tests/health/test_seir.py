@@ -42,9 +42,17 @@ def _france() -> tuple[list[float], np.ndarray, int, int, int]:
 def _fit(deaths: list[float] | np.ndarray) -> tuple[float, ...]:
     _, delay, lockdown, end, seed_day = _france()
     found = fit_deaths(
-        list(deaths), POPULATION, [0, lockdown], delay.tolist(), ifr=IFR, latent=LATENT,
-        infectious=INFECTIOUS, fit_from=seed_day, fit_to=end, seed_day=seed_day,
-    )  # fmt: skip
+        list(deaths),
+        POPULATION,
+        [0, lockdown],
+        delay.tolist(),
+        ifr=IFR,
+        latent=LATENT,
+        infectious=INFECTIOUS,
+        fit_from=seed_day,
+        fit_to=end,
+        seed_day=seed_day,
+    )
     assert all(e < 0.5 for e in found.standard_errors)
     return found.r
 
@@ -84,5 +92,14 @@ def test_bad_phases_and_deaths_name_the_culprit() -> None:
     with pytest.raises(ConfigError, match="phase 2 must start after day 5"):
         schedule(10, [(0, 1.0), (5, 2.0), (3, 1.0)])
     with pytest.raises(ConfigError, match="deaths, day 2"):
-        fit_deaths([0, 1, -1, 3] * 10, 1e6, [0], [1.0], ifr=0.01, latent=4, infectious=3,
-                   fit_from=0, fit_to=39)  # fmt: skip
+        fit_deaths(
+            [0, 1, -1, 3] * 10,
+            1e6,
+            [0],
+            [1.0],
+            ifr=0.01,
+            latent=4,
+            infectious=3,
+            fit_from=0,
+            fit_to=39,
+        )

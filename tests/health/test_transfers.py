@@ -58,9 +58,14 @@ def test_a_tgv_carries_four_patients_per_car() -> None:
     capacity = [50, 40, 40]
     hours = np.array([[0, 5, 6], [5, 0, 3], [6, 3, 0]], dtype=float)
     plan = plan_transfers(
-        patients, capacity, hours, vehicle_size=4, vehicle_cost=10, max_vehicles=np.full((3, 3), 2),
+        patients,
+        capacity,
+        hours,
+        vehicle_size=4,
+        vehicle_cost=10,
+        max_vehicles=np.full((3, 3), 2),
         names=["Strasbourg", "Bordeaux", "Nantes"],
-    )  # fmt: skip
+    )
     assert plan.over_after.sum() == 0
     for m in plan.moves:
         assert m.amount <= 4 * m.vehicles

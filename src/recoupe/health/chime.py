@@ -218,12 +218,20 @@ def _check(p: ChimeParameters) -> None:
             raise ConfigError(f"{key}: {what} (got {value!r})")
 
     need(p.population > 0, "population", "must be more than 0", p.population)
-    need(p.current_hospitalized > 0, "current_hospitalized", "must be more than 0",
-         p.current_hospitalized)  # fmt: skip
+    need(
+        p.current_hospitalized > 0,
+        "current_hospitalized",
+        "must be more than 0",
+        p.current_hospitalized,
+    )
     need(p.doubling_time > 0, "doubling_time", "must be more than 0 days", p.doubling_time)
     need(p.infectious_days > 0, "infectious_days", "must be more than 0", p.infectious_days)
-    need(0 <= p.relative_contact_rate < 1, "relative_contact_rate", "must be in [0, 1)",
-         p.relative_contact_rate)  # fmt: skip
+    need(
+        0 <= p.relative_contact_rate < 1,
+        "relative_contact_rate",
+        "must be in [0, 1)",
+        p.relative_contact_rate,
+    )
     need(0 < p.market_share <= 1, "market_share", "must be in (0, 1]", p.market_share)
     need(p.n_days > 0, "n_days", "must be more than 0", p.n_days)
     for key in DISPOSITIONS:

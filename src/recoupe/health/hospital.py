@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -138,7 +139,7 @@ class Forecast:
     fitted_admissions: Array = field(default_factory=lambda: np.zeros(0))
     """Expected admissions over the observed days, under the fit."""
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         rows = []
         for d in range(self.days):
             row: dict[str, object] = {
@@ -188,10 +189,17 @@ def forecast(
         raise ConfigError("days must be at least 1")
     delay = np.asarray(pathway.admission_delay)
     fit = fit_deaths(
-        y[: until + 1].tolist(), population, phase_starts, delay.tolist(),
-        ifr=pathway.admission_share, latent=latent, infectious=infectious,
-        fit_from=seed_day, fit_to=until, seed_day=seed_day,
-    )  # fmt: skip
+        y[: until + 1].tolist(),
+        population,
+        phase_starts,
+        delay.tolist(),
+        ifr=pathway.admission_share,
+        latent=latent,
+        infectious=infectious,
+        fit_from=seed_day,
+        fit_to=until,
+        seed_day=seed_day,
+    )
     horizon = until + 1 + days
     weeks = max(1, (until - seed_day + 1) // 7 - len(fit.r) - 1)
     dispersion = max(1.0, fit.deviance / weeks)

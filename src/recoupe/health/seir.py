@@ -187,9 +187,14 @@ def fit_deaths(
         r = np.exp(x[:-1])
         r_by_day = schedule(y.size, list(zip(starts, r.tolist(), strict=True)))[seed_day:]
         mu, epi = expected_deaths(
-            population, r_by_day, w, ifr=ifr, latent=latent, infectious=infectious,
+            population,
+            r_by_day,
+            w,
+            ifr=ifr,
+            latent=latent,
+            infectious=infectious,
             seed=float(np.exp(x[-1])),
-        )  # fmt: skip
+        )
         return np.concatenate([np.zeros(seed_day), mu]), epi
 
     def deviance(x: Array) -> float:

@@ -257,9 +257,13 @@ def plan_stock(
         after[m.target] += m.amount
     status = "optimal" if found.status == 0 else str(found.message)
     return Plan(
-        moves, np.maximum(q - s, 0.0), np.maximum(q - after, 0.0), float(found.fun), status,
+        moves,
+        np.maximum(q - s, 0.0),
+        np.maximum(q - after, 0.0),
+        float(found.fun),
+        status,
         tuple(names),
-    )  # fmt: skip
+    )
 
 
 def _matrix(coo: list[tuple[int, int, float]], shape: tuple[int, int]) -> sparse.csr_array:

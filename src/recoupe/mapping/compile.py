@@ -304,8 +304,9 @@ def _edges_sql(
             continue
         target = exprs[link.slot]
         rows.append(
-            f"SELECT {id_col}, {target}, {id_col}, 'property', {quote_str(schema.name)}, "
-            f"{quote_str(link.prop)}, __row FROM {{chunk}} "
+            f"SELECT {id_col} AS source, {target} AS target, {id_col} AS entity_id, "
+            f"'property' AS kind, {quote_str(schema.name)} AS schema, "
+            f"{quote_str(link.prop)} AS prop, __row FROM {{chunk}} "
             f"WHERE {id_col} IS NOT NULL AND {target} IS NOT NULL"
         )
     if not rows:

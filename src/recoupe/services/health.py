@@ -11,13 +11,18 @@ import csv
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
+from scipy import stats
 
 from recoupe.errors import ConfigError
 from recoupe.health.chime import ChimeResult, chime_from_dict, run_chime
+from recoupe.health.hospital import Pathway
 from recoupe.health.rt import RtEstimate, discrete_si, estimate_rt
 
 MISSING = {"", "NA", "na", "NaN", "nan"}
@@ -144,3 +149,113 @@ def chime(config: Path) -> ChimeResult:
         return run_chime(chime_from_dict(data))
     except ConfigError as exc:
         raise ConfigError(f"{config}: {exc}") from exc
+
+
+# -- the epidemiologist's assumptions ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthModel:
+    """What the forecasts assume about the population and the disease, from a file."""
+
+    population: float
+    pathway: Pathway
+    changes: tuple[date, ...]
+    """Days a new phase of R starts (lockdown, reopening)."""
+    ifr: float
+    death_delay: tuple[float, ...]
+    """P(death k + 1 days after infection)."""
+    latent: float = 4.0
+    infectious: float = 3.0
+
+
+def gamma_days(mean: float, sd: float, days: int = 60) -> tuple[float, ...]:
+    """A gamma distribution of ``mean`` and ``sd`` days, as P(k + 1 days), k = 0, 1..."""
+    if not mean > 0 or not sd > 0:
+        raise ConfigError(f"a delay needs mean > 0 and sd > 0 (got {mean}, {sd})")
+    shape, scale = (mean / sd) ** 2, sd**2 / mean
+    k = np.arange(1, days + 1)
+    p = stats.gamma.cdf(k, shape, scale=scale) - stats.gamma.cdf(k - 1, shape, scale=scale)
+    return tuple(float(x) for x in p / p.sum())
+
+
+MODEL_KEYS = {
+    "population",
+    "admission_share",
+    "admission_delay",
+    "ward_days",
+    "icu_share",
+    "days_before_icu",
+    "icu_days",
+    "days_after_icu",
+    "ventilated_share",
+    "ventilated_days",
+    "changes",
+    "ifr",
+    "death_delay",
+    "latent_days",
+    "infectious_days",
+}
+
+
+def read_model(path: Path) -> HealthModel:
+    """A model file (YAML or JSON); every key is named in its error."""
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the health model ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML or JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the health model must be a mapping")
+    unknown = sorted(set(data) - MODEL_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: key {unknown[0]}: unknown; use {sorted(MODEL_KEYS)}")
+
+    def number(key: str, default: float | None = None) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{path}: key {key}: expected a number, got {value!r}")
+        return float(value)
+
+    def delay(key: str, default: tuple[float, float]) -> tuple[float, ...]:
+        value = data.get(key, {"mean": default[0], "sd": default[1]})
+        if not isinstance(value, dict) or set(value) != {"mean", "sd"}:
+            raise ConfigError(f"{path}: key {key}: expected {{mean: days, sd: days}}")
+        try:
+            return gamma_days(float(value["mean"]), float(value["sd"]))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{path}: key {key}: {exc}") from exc
+
+    changes = []
+    for i, text in enumerate(data.get("changes", [])):
+        try:
+            changes.append(date.fromisoformat(str(text)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{path}: key changes[{i}]: expected YYYY-MM-DD, got {text!r}"
+            ) from exc
+    pathway = Pathway(
+        admission_share=number("admission_share"),
+        admission_delay=delay("admission_delay", (10.0, 5.0)),
+        ward_days=int(number("ward_days", 8)),
+        icu_share=number("icu_share", 0.2),
+        days_before_icu=int(number("days_before_icu", 2)),
+        icu_days=int(number("icu_days", 12)),
+        days_after_icu=int(number("days_after_icu", 5)),
+        ventilated_share=number("ventilated_share", 0.6),
+        ventilated_days=int(number("ventilated_days", 9)),
+    )
+    try:
+        pathway.check()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return HealthModel(
+        population=number("population"),
+        pathway=pathway,
+        changes=tuple(changes),
+        ifr=number("ifr", 0.005),
+        death_delay=delay("death_delay", (23.0, 10.0)),
+        latent=number("latent_days", 4.0),
+        infectious=number("infectious_days", 3.0),
+    )
