@@ -6,13 +6,25 @@ They read files and print results (``--json`` for machines); the numbers come fr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from recoupe.cli_common import emit, json_option
+from recoupe.cli_common import emit, json_option, settings_of
+from recoupe.errors import ConfigError
+
+if TYPE_CHECKING:
+    from recoupe.services.health import HealthModel
+    from recoupe.services.health_data import HealthData, RegionForecast
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_CHART = click.Path(dir_okay=False, path_type=Path)
+MODEL_FILE = Path("scenario") / "sante" / "modele.yaml"
+"""Where the demo writes its health model, inside the workspace."""
 
 
 @click.group()
@@ -105,6 +117,472 @@ def chime_command(config: Path, as_json: bool) -> None:
             )
 
     emit(result, as_json, text)
+
+
+# -- over the store ----------------------------------------------------------------------
+
+
+@contextmanager
+def _store_data(ctx: click.Context, action: str) -> Iterator[tuple[HealthData, str]]:
+    """The health data of the workspace, read as its operator; the read is audited."""
+    from recoupe.cli_security import audit_local, operator
+    from recoupe.security.reader import Reader
+    from recoupe.services.health_data import load
+    from recoupe.services.workspace import open_workspace
+
+    settings = settings_of(ctx)
+    with open_workspace(settings, read_only=True) as store:
+        reader = Reader.system(operator(), settings.scale)
+        data = load(store, reader)
+        datasets = store.visible_datasets(reader)
+    audit_local(settings, action, datasets=[d for d in datasets if d.startswith("sante")])
+    yield data, str(settings.workspace)
+
+
+def _model(ctx: click.Context, path: Path | None) -> HealthModel:
+    from recoupe.services.health import read_model
+
+    found = path or settings_of(ctx).workspace / MODEL_FILE
+    if not found.exists():
+        raise ConfigError(
+            f"{found}: no health model; give --model FILE (population, admission_share, "
+            "changes...: see docs/health.md)"
+        )
+    return read_model(found)
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"{text!r}: expected a date YYYY-MM-DD") from exc
+
+
+def _forecast(
+    data: HealthData, model: HealthModel, days: int, until: str | None, draws: int
+) -> RegionForecast:
+    from recoupe.services.health_data import region_forecast
+
+    return region_forecast(
+        data,
+        days=days,
+        until=_day(until),
+        changes=model.changes,
+        pathway=model.pathway,
+        population=model.population,
+        draws=draws,
+    )
+
+
+_model_option = click.option(
+    "--model",
+    "model_path",
+    type=_FILE,
+    help="Health model (YAML); default WORKSPACE/scenario/sante/modele.yaml.",
+)
+_from_option = click.option("--from", "until", help="Forecast from this day (default: the last).")
+
+
+@health.command("forecast")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 120))
+@_from_option
+@click.option("--draws", default=200, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--chart", type=_CHART, help="Write a chart of ICU load (.png or .svg).")
+@_model_option
+@json_option
+@click.pass_context
+def forecast_command(
+    ctx: click.Context,
+    days: int,
+    until: str | None,
+    draws: int,
+    chart: Path | None,
+    model_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Hospital load forecast of the region, with 90 % bands, and by hospital.
+
+    Fits R (one per phase of the model's `changes`) to the admissions up to --from,
+    follows the patients already in hospital, and projects admissions and the census
+    of each unit (ward, ICU, ventilated) with ICU and ventilation inside the stay.
+    """
+    model = _model(ctx, model_path)
+    with _store_data(ctx, "health.forecast") as (data, _):
+        result = _forecast(data, model, days, until, draws)
+    out = result.to_dict()
+    if chart is not None:
+        from recoupe.services.health_charts import forecast_chart
+
+        f = result.forecast
+        forecast_chart(
+            chart,
+            start=data.start,
+            observed=data.census["icu"][:, : result.until + 1].sum(axis=0).tolist(),
+            first_forecast_day=f.start,
+            median=f.census["icu"].tolist(),
+            low=f.low["icu"].tolist(),
+            high=f.high["icu"].tolist(),
+            capacity=float(out["capacity"]["icu"]),
+            title=f"Réanimation, prévision à {days} jours depuis le {out['from']}",
+        )
+        out["chart"] = str(chart)
+
+    def text() -> None:
+        r = ", ".join(f"{v:.2f} ± {e:.2f}" for v, e in zip(f_r, f_se, strict=True))
+        click.echo(
+            f"R by phase: {r}; forecast from {out['from']}, ICU beds {out['capacity']['icu']:.0f}"
+        )
+        click.echo("date        admissions  hospitalized        icu (90 %)           ventilated")
+        for row in out["days"]:
+            click.echo(
+                f"{row['date']}  {row['admissions']:>10.0f}  {row['hospitalized']:>12.0f}  "
+                f"{row['icu']:>5.0f} ({row['icu_low']:.0f}-{row['icu_high']:.0f})"
+                f"{'':>8}{row['ventilated']:>6.0f}"
+            )
+        click.echo("")
+        click.echo("hospital  ICU beds  peak ICU  on         days over")
+        for h in out["hospitals"]:
+            click.echo(
+                f"{h['hospital']:<8}  {h['icu_beds']:>8.0f}  {h['peak_icu']:>8.0f}  "
+                f"{h['peak_icu_date']}  {h['days_over_icu_capacity']:>9}"
+            )
+        if chart is not None:
+            click.echo(f"chart: {chart}")
+
+    f_r, f_se = result.forecast.r, result.forecast.r_standard_errors
+    emit(out, as_json, text)
+
+
+@health.command("backtest")
+@click.option("--from", "origin", required=True, help="Forecast from this past day.")
+@click.option(
+    "--unit",
+    default="icu",
+    show_default=True,
+    type=click.Choice(["hospitalized", "ward", "icu", "ventilated"]),
+)
+@click.option("--draws", default=200, show_default=True, type=click.IntRange(1, 5000))
+@_model_option
+@json_option
+@click.pass_context
+def backtest_command(
+    ctx: click.Context, origin: str, unit: str, draws: int, model_path: Path | None, as_json: bool
+) -> None:
+    """Forecast from a past day, and compare with what happened 7 and 14 days later."""
+    from recoupe.health.hospital import backtest
+
+    model = _model(ctx, model_path)
+    with _store_data(ctx, "health.backtest") as (data, _):
+        when = _day(origin)
+        assert when is not None
+        day = data.day_of(when)
+        total = data.admissions.sum(axis=0)
+        observed = (
+            data.census["ward"].sum(axis=0) + data.census["icu"].sum(axis=0)
+            if unit == "hospitalized"
+            else data.census[unit].sum(axis=0)
+        )
+        starts = [0, *(data.day_of(c) for c in model.changes if 0 < data.day_of(c) <= day)]
+        first = int(total.nonzero()[0][0]) if total.any() else 0
+        result = backtest(
+            total.tolist(),
+            observed.tolist(),
+            origin=day,
+            population=model.population,
+            pathway=model.pathway,
+            phase_starts=starts,
+            unit=unit,
+            current={u: float(data.census[u][:, day].sum()) for u in ("ward", "icu", "ventilated")},
+            seed_day=max(0, first - 20),
+            draws=draws,
+        ).to_dict()
+    result["origin"] = origin
+    result["unit"] = unit
+
+    def text() -> None:
+        click.echo(f"forecast of {unit} from {origin}:")
+        for h in result["horizons"]:
+            rel = h["relative_error"]
+            click.echo(
+                f"  +{h['days_ahead']:>2} days: observed {h['observed']:.0f}, forecast "
+                f"{h['predicted']:.0f} ({h['low']:.0f}-{h['high']:.0f}), error "
+                f"{h['error']:+.0f}{'' if rel is None else f' ({rel:+.0%})'}, "
+                f"{'inside' if h['covered'] else 'outside'} the 90 % band"
+            )
+
+    emit(result, as_json, text)
+
+
+@health.command("alerts")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 120))
+@_from_option
+@_model_option
+@json_option
+@click.pass_context
+def alerts_command(
+    ctx: click.Context, days: int, until: str | None, model_path: Path | None, as_json: bool
+) -> None:
+    """Shortages within the forecast, most urgent first: protective equipment (at the Penn
+    calculator's standard rates, with announced deliveries) and ICU or ventilator beds."""
+    from recoupe.services.health_data import shortage_alerts
+
+    model = _model(ctx, model_path)
+    with _store_data(ctx, "health.alerts") as (data, _):
+        alerts = shortage_alerts(_forecast(data, model, days, until, 100))
+
+    def text() -> None:
+        if not alerts:
+            click.echo("no shortage within the forecast")
+        click.echo("days left  runs out    hospital  what            have    need/day")
+        for a in alerts:
+            click.echo(
+                f"{a['days_left']:>9}  {a['runs_out']}  {a['hospital']:<8}  "
+                f"{a['kind'] + ':' + a['item']:<14}  {a['stock']:>6.0f}  {a['daily_need']:>10.1f}"
+            )
+
+    emit(alerts, as_json, text)
+
+
+@health.command("transfers")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 120))
+@click.option("--day", type=int, help="Forecast day to plan for (default: the peak).")
+@click.option(
+    "--unit", default="icu", show_default=True, type=click.Choice(["icu", "hospitalized"])
+)
+@click.option(
+    "--vehicle-size",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Patients per vehicle (a medical TGV car carries 4).",
+)
+@click.option("--item", help="Plan stock moves of this item instead (e.g. n95).")
+@_from_option
+@_model_option
+@json_option
+@click.pass_context
+def transfers_command(
+    ctx: click.Context,
+    days: int,
+    day: int | None,
+    unit: str,
+    vehicle_size: int,
+    item: str | None,
+    until: str | None,
+    model_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Proposed patient transfers (or stock moves) between hospitals: fewest patients
+    over capacity first, then the least travel (an optimiser, HiGHS)."""
+    from recoupe.services.health_data import stock_plan, transfer_plan
+
+    model = _model(ctx, model_path)
+    with _store_data(ctx, "health.transfers") as (data, _):
+        result = _forecast(data, model, days, until, 100)
+    if item is not None:
+        plan = stock_plan(result, item)
+        out = {"item": item, **plan.to_dict()}
+    else:
+        plan, when = transfer_plan(result, day=day, unit=unit, vehicle_size=vehicle_size)
+        out = {"date": when.isoformat(), "unit": unit, **plan.to_dict()}
+
+    def text() -> None:
+        what = f"stock of {item}" if item else f"{unit} patients on {out['date']}"
+        click.echo(
+            f"{what}: {out['over_before']:.0f} over before, {out['over_after']:.0f} after; "
+            f"{out['moved']} moved"
+        )
+        for m in out["moves"]:
+            cars = f" in {m['vehicles']} vehicles" if m["vehicles"] else ""
+            click.echo(
+                f"  {m['from']} -> {m['to']}: {m['amount']}{cars} ({m['cost_each']:.1f} h each)"
+            )
+
+    emit(out, as_json, text)
+
+
+DEFAULT_SCENARIOS = (
+    ("confinement prolongé", ()),
+    ("déconfinement progressif", ((14, 0.55), (42, 0.45))),
+    ("déconfinement brutal", ((14, 0.2),)),
+)
+
+
+@health.command("scenarios")
+@click.option(
+    "--file",
+    "scenario_file",
+    type=_FILE,
+    help="Scenarios (YAML: a list of {name, phases: [{from: DATE, reduction: 0-1}]}).",
+)
+@click.option("--days", default=180, show_default=True, type=click.IntRange(30, 730))
+@click.option("--chart", type=_CHART, help="Write a chart of ICU load (.png or .svg).")
+@_model_option
+@json_option
+@click.pass_context
+def scenarios_command(
+    ctx: click.Context,
+    scenario_file: Path | None,
+    days: int,
+    chart: Path | None,
+    model_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Lockdown-exit scenarios side by side: peak ICU against beds, deaths, duration.
+
+    The epidemic is the one fitted to the admissions (R before and during the lockdown);
+    a scenario sets the contact reduction from given days on. Without --file: keep the
+    lockdown, a gradual exit, an abrupt exit.
+    """
+    from recoupe.health.scenarios import Scenario, compare
+
+    model = _model(ctx, model_path)
+    with _store_data(ctx, "health.scenarios") as (data, _):
+        result = _forecast(data, model, 14, None, 1)
+    fit_r = result.forecast.r
+    r0 = fit_r[0]
+    today = result.until
+    lockdown = [data.day_of(c) for c in model.changes]
+    base = [(0, 0.0), *((d, 1 - r / r0) for d, r in zip(lockdown, fit_r[1:], strict=False))]
+    scenarios = []
+    for name, later in (
+        _scenario_list(scenario_file, data.start)
+        if scenario_file
+        else ((n, [(today + d, red) for d, red in ph]) for n, ph in DEFAULT_SCENARIOS)
+    ):
+        scenarios.append(Scenario(name, tuple(sorted(dict([*base, *later]).items()))))
+    fitted = result.forecast
+    seed_day = fitted.seed_day
+    capacity = sum(h.icu_beds for h in data.hospitals)
+    outcomes = compare(
+        [
+            Scenario(s.name, tuple((max(0, d - seed_day), red) for d, red in s.phases))
+            for s in scenarios
+        ],
+        days=days,
+        population=model.population,
+        r0=r0,
+        seed=fitted.seed,
+        pathway=model.pathway,
+        ifr=model.ifr,
+        death_delay=model.death_delay,
+        icu_capacity=capacity,
+        latent=model.latent,
+        infectious=model.infectious,
+        report_from=today + 1 - seed_day,
+    )
+    start = data.start + timedelta(days=seed_day)
+    rows = []
+    for o in outcomes:
+        row = o.summary()
+        row["peak_icu_date"] = (start + timedelta(days=int(row["peak_icu_day"]))).isoformat()  # type: ignore[call-overload]
+        rows.append(row)
+    out: dict[str, Any] = {
+        "r0": r0,
+        "r_fitted": list(fit_r),
+        "today": data.date_of(today).isoformat(),
+        "scenarios": rows,
+    }
+    if chart is not None:
+        from recoupe.services.health_charts import scenarios_chart
+
+        scenarios_chart(
+            chart,
+            start=start,
+            curves={o.name: o.icu.tolist() for o in outcomes},
+            capacity=capacity,
+            today=today - seed_day,
+            title="Scénarios de déconfinement : patients en réanimation",
+        )
+        out["chart"] = str(chart)
+
+    def text() -> None:
+        click.echo(
+            f"fitted R by phase {', '.join(f'{r:.2f}' for r in fit_r)}; today {out['today']}"
+        )
+        click.echo(
+            "scenario                    peak ICU  on          days over beds  deaths   duration"
+        )
+        for r in rows:
+            duration = "beyond" if r["duration_days"] is None else f"{r['duration_days']} d"
+            click.echo(
+                f"{r['scenario']:<26}  {r['peak_icu']:>8.0f}  {r['peak_icu_date']}  "
+                f"{r['days_over_capacity']:>14}  {r['deaths']:>6.0f}   {duration}"
+            )
+        if chart is not None:
+            click.echo(f"chart: {chart}")
+
+    emit(out, as_json, text)
+
+
+def _scenario_list(path: Path, start: date) -> list[tuple[str, list[tuple[int, float]]]]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the scenarios ({exc})") from exc
+    if not isinstance(data, list) or not data:
+        raise ConfigError(f"{path}: expected a list of scenarios")
+    out = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or "name" not in item:
+            raise ConfigError(f"{path}: scenario {i}: needs a name and phases")
+        phases = []
+        for j, phase in enumerate(item.get("phases", [])):
+            key = f"{path}: scenario {i} ({item['name']}), phase {j}"
+            try:
+                when = date.fromisoformat(str(phase["from"]))
+                reduction = float(phase["reduction"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ConfigError(f"{key}: needs from: YYYY-MM-DD and reduction: 0-1") from exc
+            phases.append(((when - start).days, reduction))
+        out.append((str(item["name"]), phases))
+    return out
+
+
+@health.command("trace")
+@click.option("--dataset", help="Only the cases of this dataset.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
+@json_option
+@click.pass_context
+def trace_command(ctx: click.Context, dataset: str | None, top: int, as_json: bool) -> None:
+    """Transmission trees of the traced cases: chains, generations, super-spreaders and
+    serial intervals (cases and infector links are entities of the store)."""
+    from recoupe.cli_security import audit_local, operator
+    from recoupe.security.reader import Reader
+    from recoupe.services.tracing import transmission_report
+    from recoupe.services.workspace import open_workspace
+
+    settings = settings_of(ctx)
+    with open_workspace(settings, read_only=True) as store:
+        report = transmission_report(store, Reader.system(operator(), settings.scale), dataset, top)
+    audit_local(
+        settings,
+        "health.trace",
+        datasets=[dataset] if dataset else [],
+        results=int(report["cases"]),
+    )
+
+    def text() -> None:
+        click.echo(
+            f"{report['cases']} cases, {report['links']} infector links, {report['trees']} trees "
+            f"(sizes {report['tree_sizes']}); deepest generation {report['deepest_generation']}"
+        )
+        si = report["serial_interval_mean"]
+        if si is not None:
+            click.echo(
+                f"serial interval {si:.2f} days (sd {report['serial_interval_sd'] or 0:.2f})"
+            )
+        click.echo("super-spreaders:")
+        for s in report["super_spreaders"]:
+            who = f"{s['caption']}, onset {s['onset']}"
+            click.echo(f"  {s['case']:<8} infected {s['infected']:>3}  ({who})")
+        click.echo(f"longest chain: {' -> '.join(report['longest_chain'])}")
+
+    emit(report, as_json, text)
 
 
 COMMANDS = (health,)

@@ -138,6 +138,9 @@ class Forecast:
     level: float = 0.9
     fitted_admissions: Array = field(default_factory=lambda: np.zeros(0))
     """Expected admissions over the observed days, under the fit."""
+    seed: float = 0.0
+    """Infectious people on ``seed_day`` under the fit (the epidemic starts there)."""
+    seed_day: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
@@ -243,6 +246,8 @@ def forecast(
         r=fit.r,
         r_standard_errors=fit.standard_errors,
         fitted_admissions=fit.expected[: until + 1],
+        seed=fit.seed,
+        seed_day=seed_day,
     )
 
 
@@ -288,7 +293,7 @@ class Backtest:
     low: dict[int, float]
     high: dict[int, float]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "origin": self.origin,
             "horizons": [

@@ -39,14 +39,16 @@ class Outcome:
     icu: Array
     deaths: Array
     icu_capacity: float
+    report_from: int = 0
+    """The figures count from this day on (today: the past is the same in every scenario)."""
 
     @property
     def peak_icu(self) -> tuple[int, float]:
-        day = int(np.argmax(self.icu))
+        day = self.report_from + int(np.argmax(self.icu[self.report_from :]))
         return day, float(self.icu[day])
 
     def days_over_capacity(self) -> int:
-        return int((self.icu > self.icu_capacity).sum())
+        return int((self.icu[self.report_from :] > self.icu_capacity).sum())
 
     def duration(self, threshold: float = 1.0) -> int | None:
         """Days until daily infections fall below ``threshold`` for good (None: not within
@@ -66,8 +68,8 @@ class Outcome:
             "icu_capacity": self.icu_capacity,
             "peak_over_capacity": max(0.0, peak - self.icu_capacity),
             "days_over_capacity": self.days_over_capacity(),
-            "deaths": float(self.deaths.sum()),
-            "infections": float(self.epidemic.infections.sum()),
+            "deaths": float(self.deaths[self.report_from :].sum()),
+            "infections": float(self.epidemic.infections[self.report_from :].sum()),
             "duration_days": self.duration(),
         }
 
@@ -85,8 +87,10 @@ def compare(
     icu_capacity: float,
     latent: float = 4.0,
     infectious: float = 3.0,
+    report_from: int = 0,
 ) -> list[Outcome]:
-    """Run every scenario on the same epidemic; outcomes in the scenarios' order."""
+    """Run every scenario on the same epidemic; outcomes in the scenarios' order, their
+    figures counted from day ``report_from``."""
     if not scenarios:
         raise ConfigError("give at least one scenario")
     names = [s.name for s in scenarios]
@@ -110,5 +114,7 @@ def compare(
         )
         load = census(admissions, pathway)
         deaths = delayed(epi.infections, np.asarray(death_delay), ifr)
-        out.append(Outcome(s.name, r, epi, admissions, load["icu"], deaths, icu_capacity))
+        out.append(
+            Outcome(s.name, r, epi, admissions, load["icu"], deaths, icu_capacity, report_from)
+        )
     return out

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,7 +57,7 @@ class Plan:
     def burden(self) -> float:
         return sum(m.cost * m.amount for m in self.moves)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:
         def name(i: int) -> str:
             return self.names[i] if self.names else str(i)
 

@@ -155,11 +155,43 @@ def generate_health(folder: Path, seed: int = 7) -> HealthSummary:
         ],
     )
     _write(folder / "traçage.csv", _cluster(random.Random(seed)))  # noqa: S311 (not secret)
+    for _, _, dept, *_ in HOSPITALS[:1]:  # a case series as `recoupe health rt` reads it
+        _write(
+            folder / f"rt_{dept}.csv",
+            [
+                {"day": d + 1, "date": r["date"], "local": r["value"]}
+                for d, r in enumerate(
+                    x for x in rows if x["metric"] == "cases" and x["departement"] == dept
+                )
+            ],
+        )
     mappings = []
     for name, body in _mappings().items():
         path = folder / f"{name}.yml"
         path.write_text(yaml.safe_dump({name: body}, allow_unicode=True, sort_keys=False))
         mappings.append(path)
+    model = {
+        "population": POPULATION,
+        "admission_share": PATHWAY.admission_share,
+        "admission_delay": {"mean": 10, "sd": 5},
+        "ward_days": PATHWAY.ward_days,
+        "icu_share": PATHWAY.icu_share,
+        "days_before_icu": PATHWAY.days_before_icu,
+        "icu_days": PATHWAY.icu_days,
+        "days_after_icu": PATHWAY.days_after_icu,
+        "ventilated_share": PATHWAY.ventilated_share,
+        "ventilated_days": PATHWAY.ventilated_days,
+        "changes": [(START + timedelta(days=LOCKDOWN_DAY)).isoformat()],
+        "ifr": 0.005,
+        "death_delay": {"mean": 23, "sd": 10},
+        "latent_days": 4,
+        "infectious_days": 3,
+    }
+    (folder / "modele.yaml").write_text(
+        "# Hypothèses du modèle sanitaire (recoupe health --model)\n"
+        + yaml.safe_dump(model, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
     truth = folder / "truth.json"
     truth.write_text(
         json.dumps(

@@ -119,14 +119,16 @@ def run_demo(
     """Generate the scenario at ``scale`` and ingest it into the configured workspace;
     ``resolve`` then scores the candidate pairs, so the review queue is ready."""
     from recoupe.scenario import generate
+    from recoupe.scenario.health import generate_health
 
     make_workspace(settings.workspace)  # before the scenario's folder is made inside it
     scenario = out or settings.workspace / "scenario"
     summary = generate(scenario, scale=scale, progress=progress)
+    health = generate_health(scenario / "sante")
     reader = Reader.system()
     runs: list[Run] = []
     with open_workspace(settings, create=True) as store:
-        for mapping in summary.mappings:
+        for mapping in [*summary.mappings, *health.mappings]:
             runs.append(ingest_mapping(store, Path(mapping), progress=progress))
         counts = store.counts(reader)
         sample = store.entity_ids(reader, schema="Person", limit=1)
@@ -173,6 +175,14 @@ def run_demo(
             f"{recoupe} {ws} resolve queue   # the same person in several sources? you judge",
             f"{recoupe} {ws} resolve judge ID1 ID2 same --reason 'same birth date and name'",
         ]
+    examples += [
+        f"{recoupe} {ws} health forecast --chart rea.png   # hospital load, 14 days, 90 % bands",
+        f"{recoupe} {ws} health alerts   # shortages of equipment and beds, most urgent first",
+        f"{recoupe} {ws} health transfers   # TGV transfers between hospitals at the peak",
+        f"{recoupe} {ws} health scenarios --chart scenarios.png   # lockdown exit side by side",
+        f"{recoupe} {ws} health trace   # the traced cluster: chains and super-spreaders",
+        f"{recoupe} health rt {health.folder}/rt_67.csv --si-mean 6.5 --si-sd 4   # Rt",
+    ]
     examples.append(f"{recoupe} {ws} serve   # then open http://localhost:8000/docs")
     return DemoReport(
         workspace=settings.workspace.resolve(),
