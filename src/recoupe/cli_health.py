@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -403,13 +403,6 @@ def transfers_command(
     emit(out, as_json, text)
 
 
-DEFAULT_SCENARIOS = (
-    ("confinement prolongé", ()),
-    ("déconfinement progressif", ((14, 0.55), (42, 0.45))),
-    ("déconfinement brutal", ((14, 0.2),)),
-)
-
-
 @health.command("scenarios")
 @click.option(
     "--file",
@@ -436,55 +429,15 @@ def scenarios_command(
     a scenario sets the contact reduction from given days on. Without --file: keep the
     lockdown, a gradual exit, an abrupt exit.
     """
-    from recoupe.health.scenarios import Scenario, compare
+    from recoupe.services.health_data import exit_scenarios
 
     model = _model(ctx, model_path)
     with _store_data(ctx, "health.scenarios") as (data, _):
         result = _forecast(data, model, 14, None, 1)
-    fit_r = result.forecast.r
-    r0 = fit_r[0]
-    today = result.until
-    lockdown = [data.day_of(c) for c in model.changes]
-    base = [(0, 0.0), *((d, 1 - r / r0) for d, r in zip(lockdown, fit_r[1:], strict=False))]
-    scenarios = []
-    for name, later in (
-        _scenario_list(scenario_file, data.start)
-        if scenario_file
-        else ((n, [(today + d, red) for d, red in ph]) for n, ph in DEFAULT_SCENARIOS)
-    ):
-        scenarios.append(Scenario(name, tuple(sorted(dict([*base, *later]).items()))))
-    fitted = result.forecast
-    seed_day = fitted.seed_day
-    capacity = sum(h.icu_beds for h in data.hospitals)
-    outcomes = compare(
-        [
-            Scenario(s.name, tuple((max(0, d - seed_day), red) for d, red in s.phases))
-            for s in scenarios
-        ],
-        days=days,
-        population=model.population,
-        r0=r0,
-        seed=fitted.seed,
-        pathway=model.pathway,
-        ifr=model.ifr,
-        death_delay=model.death_delay,
-        icu_capacity=capacity,
-        latent=model.latent,
-        infectious=model.infectious,
-        report_from=today + 1 - seed_day,
-    )
-    start = data.start + timedelta(days=seed_day)
-    rows = []
-    for o in outcomes:
-        row = o.summary()
-        row["peak_icu_date"] = (start + timedelta(days=int(row["peak_icu_day"]))).isoformat()  # type: ignore[call-overload]
-        rows.append(row)
-    out: dict[str, Any] = {
-        "r0": r0,
-        "r_fitted": list(fit_r),
-        "today": data.date_of(today).isoformat(),
-        "scenarios": rows,
-    }
+    chosen = _scenario_list(scenario_file, data.start) if scenario_file else None
+    out, outcomes, start, today = exit_scenarios(result, model, chosen, days=days)
+    rows = out["scenarios"]
+    fit_r = out["r_fitted"]
     if chart is not None:
         from recoupe.services.health_charts import scenarios_chart
 
@@ -492,8 +445,8 @@ def scenarios_command(
             chart,
             start=start,
             curves={o.name: o.icu.tolist() for o in outcomes},
-            capacity=capacity,
-            today=today - seed_day,
+            capacity=float(out["icu_capacity"]),
+            today=today,
             title="Scénarios de déconfinement : patients en réanimation",
         )
         out["chart"] = str(chart)

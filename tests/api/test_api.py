@@ -14,6 +14,11 @@ from recoupe.services.jobs import Job
 from tests.api.conftest import cell_members, telecom_person, write
 
 ENDPOINTS = [
+    "/api/health/forecast",
+    "/api/health/alerts",
+    "/api/health/transfers",
+    "/api/health/scenarios",
+    "/api/health/trace",
     "/api/resolve/runs",
     "/api/resolve/pairs",
     "/api/resolve/queue",

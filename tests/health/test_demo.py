@@ -101,3 +101,35 @@ def test_a_missing_model_is_named(tmp_path: Path, workspace: Path) -> None:
     )
     assert result.exit_code == 2  # click: the file does not exist
     assert "does not exist" in result.output
+
+
+def test_the_api_serves_the_same_figures(workspace: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from recoupe.api.app import create_app
+    from recoupe.security.secret import ensure_secret
+
+    ensure_secret(workspace)
+    app = create_app(Settings(workspace=workspace, memory_limit="1GB", threads=2))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.headers["Authorization"] = f"Bearer {app.state.operator_token}"
+        forecast = client.get("/api/health/forecast", params={"draws": 20})
+        assert forecast.status_code == 200, forecast.text
+        assert len(forecast.json()["days"]) == 14
+        alerts = client.get("/api/health/alerts").json()
+        assert alerts[0]["days_left"] <= alerts[-1]["days_left"]
+        plan = client.get("/api/health/transfers").json()
+        assert plan["over_after"] < plan["over_before"]
+        scenarios = client.get("/api/health/scenarios").json()
+        assert len(scenarios["curves"]["icu"]) == 3
+        assert client.get("/api/health/trace").json()["cases"] == 33
+        bad = client.get("/api/health/forecast", params={"days": 0})
+        assert bad.status_code == 422
+        assert "days" in bad.text
+        assert (
+            client.get("/api/health/forecast")
+            .headers["content-type"]
+            .startswith("application/json")
+        )
+        unauthenticated = TestClient(app).get("/api/health/alerts")
+        assert unauthenticated.status_code == 401

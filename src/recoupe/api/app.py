@@ -26,6 +26,7 @@ from recoupe.api import (
     routes_auth,
     routes_data,
     routes_graph,
+    routes_health,
     routes_ingest,
     routes_places,
     routes_resolve,
@@ -124,6 +125,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         routes_places,
         routes_ingest,
         routes_resolve,
+        routes_health,
     ):
         app.include_router(module.router, dependencies=[Depends(get_principal)])
 

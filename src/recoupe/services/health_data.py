@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,9 +20,13 @@ import numpy.typing as npt
 from recoupe.errors import ConfigError, NotFound
 from recoupe.health.equipment import STANDARD_RATES, daily_needs, stock_out, unit_census
 from recoupe.health.hospital import UNITS, Forecast, Pathway, census, forecast
+from recoupe.health.scenarios import Outcome, Scenario, compare
 from recoupe.health.transfers import Plan, plan_stock, plan_transfers
 from recoupe.security.reader import Reader
 from recoupe.store.duckdb import DuckDBStore
+
+if TYPE_CHECKING:
+    from recoupe.services.health import HealthModel
 
 Array = npt.NDArray[np.float64]
 
@@ -388,3 +392,70 @@ def stock_plan(result: RegionForecast, item: str, *, cover_days: int = 7) -> Pla
         need.append(float(daily[:cover_days].sum()))
         del h
     return plan_stock(stock, need, _hours(data, 80.0), names=[h.code for h in data.hospitals])
+
+
+DEFAULT_SCENARIOS: tuple[tuple[str, tuple[tuple[int, float], ...]], ...] = (
+    ("confinement prolongé", ()),
+    ("déconfinement progressif", ((14, 0.55), (42, 0.45))),
+    ("déconfinement brutal", ((14, 0.2),)),
+)
+"""(name, (days after today, contact reduction)...): keep the lockdown, reopen in two
+steps two and six weeks from today, reopen at once in two weeks."""
+
+
+def exit_scenarios(
+    result: RegionForecast,
+    model: HealthModel,
+    chosen: Sequence[tuple[str, Sequence[tuple[int, float]]]] | None = None,
+    *,
+    days: int = 180,
+) -> tuple[dict[str, Any], list[Outcome], date, int]:
+    """Exit scenarios on the fitted epidemic: the phases before today are the fit's (R
+    before and during the lockdown); each scenario sets contact reductions from its days
+    (data days; default :data:`DEFAULT_SCENARIOS`, from today). Returns the summary, the
+    outcomes, the day the runs start and today's index in them."""
+    data = result.data
+    fitted = result.forecast
+    r0 = fitted.r[0]
+    today = result.until
+    phases = [data.day_of(c) for c in model.changes]
+    base = [(0, 0.0), *((d, 1 - r / r0) for d, r in zip(phases, fitted.r[1:], strict=False))]
+    if chosen is None:
+        chosen = [(n, [(today + d, red) for d, red in ph]) for n, ph in DEFAULT_SCENARIOS]
+    seed_day = fitted.seed_day
+    scenarios = [
+        Scenario(
+            name,
+            tuple((max(0, d - seed_day), red) for d, red in sorted(dict([*base, *later]).items())),
+        )
+        for name, later in chosen
+    ]
+    capacity = sum(h.icu_beds for h in data.hospitals)
+    outcomes = compare(
+        scenarios,
+        days=days,
+        population=model.population,
+        r0=r0,
+        seed=fitted.seed,
+        pathway=model.pathway,
+        ifr=model.ifr,
+        death_delay=model.death_delay,
+        icu_capacity=capacity,
+        latent=model.latent,
+        infectious=model.infectious,
+        report_from=today + 1 - seed_day,
+    )
+    start = data.date_of(seed_day)
+    rows = []
+    for o in outcomes:
+        row: dict[str, Any] = o.summary()
+        row["peak_icu_date"] = (start + timedelta(days=int(row["peak_icu_day"]))).isoformat()
+        rows.append(row)
+    summary = {
+        "r0": r0,
+        "r_fitted": list(fitted.r),
+        "today": data.date_of(today).isoformat(),
+        "icu_capacity": capacity,
+        "scenarios": rows,
+    }
+    return summary, outcomes, start, today - seed_day
