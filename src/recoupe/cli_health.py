@@ -6,11 +6,10 @@ They read files and print results (``--json`` for machines); the numbers come fr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,7 +18,7 @@ from recoupe.errors import ConfigError
 
 if TYPE_CHECKING:
     from recoupe.services.health import HealthModel
-    from recoupe.services.health_data import HealthData, RegionForecast
+    from recoupe.services.health_data import HealthData
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _CHART = click.Path(dir_okay=False, path_type=Path)
@@ -122,21 +121,40 @@ def chime_command(config: Path, as_json: bool) -> None:
 # -- over the store ----------------------------------------------------------------------
 
 
-@contextmanager
-def _store_data(ctx: click.Context, action: str) -> Iterator[tuple[HealthData, str]]:
-    """The health data of the workspace, read as its operator; the read is audited."""
+def _report(
+    ctx: click.Context,
+    endpoint: str,
+    params: dict[str, Any],
+    local: Callable[[HealthData, HealthModel], Any],
+    model_path: Path | None,
+) -> Any:
+    """The report from the running server (it holds the workspace), or computed here on
+    the workspace read as its operator; either way the read is audited."""
+    from recoupe.cli_analysis import client, running_server
+
+    settings = settings_of(ctx)
+    url = running_server(settings)
+    if url is not None:
+        if model_path is not None:
+            raise ConfigError("--model: a running server uses the workspace's health model")
+        api = client(settings, url)
+        try:
+            return api.get(f"/api/health/{endpoint}", params)
+        finally:
+            api.close()
     from recoupe.cli_security import audit_local, operator
     from recoupe.security.reader import Reader
     from recoupe.services.health_data import load
     from recoupe.services.workspace import open_workspace
 
-    settings = settings_of(ctx)
+    model = _model(ctx, model_path)
     with open_workspace(settings, read_only=True) as store:
         reader = Reader.system(operator(), settings.scale)
         data = load(store, reader)
-        datasets = store.visible_datasets(reader)
-    audit_local(settings, action, datasets=[d for d in datasets if d.startswith("sante")])
-    yield data, str(settings.workspace)
+        datasets = [d for d in store.visible_datasets(reader) if d.startswith("sante")]
+    found = local(data, model)
+    audit_local(settings, f"health.{endpoint}", datasets=datasets, query=str(params))
+    return found
 
 
 def _model(ctx: click.Context, path: Path | None) -> HealthModel:
@@ -158,22 +176,6 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise ConfigError(f"{text!r}: expected a date YYYY-MM-DD") from exc
-
-
-def _forecast(
-    data: HealthData, model: HealthModel, days: int, until: str | None, draws: int
-) -> RegionForecast:
-    from recoupe.services.health_data import region_forecast
-
-    return region_forecast(
-        data,
-        days=days,
-        until=_day(until),
-        changes=model.changes,
-        pathway=model.pathway,
-        population=model.population,
-        draws=draws,
-    )
 
 
 _model_option = click.option(
@@ -208,29 +210,37 @@ def forecast_command(
     follows the patients already in hospital, and projects admissions and the census
     of each unit (ward, ICU, ventilated) with ICU and ventilation inside the stay.
     """
-    model = _model(ctx, model_path)
-    with _store_data(ctx, "health.forecast") as (data, _):
-        result = _forecast(data, model, days, until, draws)
-    out = result.to_dict()
+    from recoupe.services.health_data import forecast_report
+
+    out = _report(
+        ctx,
+        "forecast",
+        {"days": days, "from": until, "draws": draws},
+        lambda data, model: forecast_report(data, model, days=days, until=_day(until), draws=draws),
+        model_path,
+    )
     if chart is not None:
         from recoupe.services.health_charts import forecast_chart
 
-        f = result.forecast
+        rows = out["days"]
+        start = date.fromisoformat(out["start"])
         forecast_chart(
             chart,
-            start=data.start,
-            observed=data.census["icu"][:, : result.until + 1].sum(axis=0).tolist(),
-            first_forecast_day=f.start,
-            median=f.census["icu"].tolist(),
-            low=f.low["icu"].tolist(),
-            high=f.high["icu"].tolist(),
+            start=start,
+            observed=out["observed_icu"],
+            first_forecast_day=(date.fromisoformat(rows[0]["date"]) - start).days,
+            median=[r["icu"] for r in rows],
+            low=[r["icu_low"] for r in rows],
+            high=[r["icu_high"] for r in rows],
             capacity=float(out["capacity"]["icu"]),
             title=f"Réanimation, prévision à {days} jours depuis le {out['from']}",
         )
         out["chart"] = str(chart)
 
     def text() -> None:
-        r = ", ".join(f"{v:.2f} ± {e:.2f}" for v, e in zip(f_r, f_se, strict=True))
+        r = ", ".join(
+            f"{v:.2f} ± {e:.2f}" for v, e in zip(out["r"], out["r_standard_errors"], strict=True)
+        )
         click.echo(
             f"R by phase: {r}; forecast from {out['from']}, ICU beds {out['capacity']['icu']:.0f}"
         )
@@ -251,7 +261,6 @@ def forecast_command(
         if chart is not None:
             click.echo(f"chart: {chart}")
 
-    f_r, f_se = result.forecast.r, result.forecast.r_standard_errors
     emit(out, as_json, text)
 
 
@@ -271,35 +280,17 @@ def backtest_command(
     ctx: click.Context, origin: str, unit: str, draws: int, model_path: Path | None, as_json: bool
 ) -> None:
     """Forecast from a past day, and compare with what happened 7 and 14 days later."""
-    from recoupe.health.hospital import backtest
+    from recoupe.services.health_data import backtest_report
 
-    model = _model(ctx, model_path)
-    with _store_data(ctx, "health.backtest") as (data, _):
-        when = _day(origin)
-        assert when is not None
-        day = data.day_of(when)
-        total = data.admissions.sum(axis=0)
-        observed = (
-            data.census["ward"].sum(axis=0) + data.census["icu"].sum(axis=0)
-            if unit == "hospitalized"
-            else data.census[unit].sum(axis=0)
-        )
-        starts = [0, *(data.day_of(c) for c in model.changes if 0 < data.day_of(c) <= day)]
-        first = int(total.nonzero()[0][0]) if total.any() else 0
-        result = backtest(
-            total.tolist(),
-            observed.tolist(),
-            origin=day,
-            population=model.population,
-            pathway=model.pathway,
-            phase_starts=starts,
-            unit=unit,
-            current={u: float(data.census[u][:, day].sum()) for u in ("ward", "icu", "ventilated")},
-            seed_day=max(0, first - 20),
-            draws=draws,
-        ).to_dict()
-    result["origin"] = origin
-    result["unit"] = unit
+    when = _day(origin)
+    assert when is not None
+    result = _report(
+        ctx,
+        "backtest",
+        {"from": origin, "unit": unit, "draws": draws},
+        lambda data, model: backtest_report(data, model, origin=when, unit=unit, draws=draws),
+        model_path,
+    )
 
     def text() -> None:
         click.echo(f"forecast of {unit} from {origin}:")
@@ -326,20 +317,25 @@ def alerts_command(
 ) -> None:
     """Shortages within the forecast, most urgent first: protective equipment (at the Penn
     calculator's standard rates, with announced deliveries) and ICU or ventilator beds."""
-    from recoupe.services.health_data import shortage_alerts
+    from recoupe.services.health_data import alerts_report
 
-    model = _model(ctx, model_path)
-    with _store_data(ctx, "health.alerts") as (data, _):
-        alerts = shortage_alerts(_forecast(data, model, days, until, 100))
+    alerts = _report(
+        ctx,
+        "alerts",
+        {"days": days, "from": until},
+        lambda data, model: alerts_report(data, model, days=days, until=_day(until)),
+        model_path,
+    )
 
     def text() -> None:
         if not alerts:
             click.echo("no shortage within the forecast")
-        click.echo("days left  runs out    hospital  what            have    need/day")
+            return
+        click.echo("days left  runs out    hospital  what                 have    need/day")
         for a in alerts:
             click.echo(
                 f"{a['days_left']:>9}  {a['runs_out']}  {a['hospital']:<8}  "
-                f"{a['kind'] + ':' + a['item']:<14}  {a['stock']:>6.0f}  {a['daily_need']:>10.1f}"
+                f"{a['kind'] + ':' + a['item']:<19}  {a['stock']:>6.0f}  {a['daily_need']:>10.1f}"
             )
 
     emit(alerts, as_json, text)
@@ -376,17 +372,31 @@ def transfers_command(
 ) -> None:
     """Proposed patient transfers (or stock moves) between hospitals: fewest patients
     over capacity first, then the least travel (an optimiser, HiGHS)."""
-    from recoupe.services.health_data import stock_plan, transfer_plan
+    from recoupe.services.health_data import transfers_report
 
-    model = _model(ctx, model_path)
-    with _store_data(ctx, "health.transfers") as (data, _):
-        result = _forecast(data, model, days, until, 100)
-    if item is not None:
-        plan = stock_plan(result, item)
-        out = {"item": item, **plan.to_dict()}
-    else:
-        plan, when = transfer_plan(result, day=day, unit=unit, vehicle_size=vehicle_size)
-        out = {"date": when.isoformat(), "unit": unit, **plan.to_dict()}
+    out = _report(
+        ctx,
+        "transfers",
+        {
+            "days": days,
+            "day": day,
+            "unit": unit,
+            "vehicle_size": vehicle_size,
+            "item": item,
+            "from": until,
+        },
+        lambda data, model: transfers_report(
+            data,
+            model,
+            days=days,
+            until=_day(until),
+            day=day,
+            unit=unit,
+            vehicle_size=vehicle_size,
+            item=item,
+        ),
+        model_path,
+    )
 
     def text() -> None:
         what = f"stock of {item}" if item else f"{unit} patients on {out['date']}"
@@ -427,34 +437,45 @@ def scenarios_command(
 
     The epidemic is the one fitted to the admissions (R before and during the lockdown);
     a scenario sets the contact reduction from given days on. Without --file: keep the
-    lockdown, a gradual exit, an abrupt exit.
+    lockdown, a gradual exit, an abrupt exit. Figures count from today.
     """
-    from recoupe.services.health_data import exit_scenarios
+    from recoupe.services.health_data import scenarios_report
 
-    model = _model(ctx, model_path)
-    with _store_data(ctx, "health.scenarios") as (data, _):
-        result = _forecast(data, model, 14, None, 1)
-    chosen = _scenario_list(scenario_file, data.start) if scenario_file else None
-    out, outcomes, start, today = exit_scenarios(result, model, chosen, days=days)
+    if scenario_file is not None:
+        from recoupe.cli_analysis import running_server
+
+        if running_server(settings_of(ctx)) is not None:
+            raise ConfigError("--file: stop the server, or compare the default scenarios")
+    out = _report(
+        ctx,
+        "scenarios",
+        {"days": days},
+        lambda data, model: scenarios_report(
+            data,
+            model,
+            days=days,
+            chosen=_scenario_list(scenario_file, data.start) if scenario_file else None,
+        ),
+        model_path,
+    )
     rows = out["scenarios"]
-    fit_r = out["r_fitted"]
     if chart is not None:
         from recoupe.services.health_charts import scenarios_chart
 
+        curves = out["curves"]
         scenarios_chart(
             chart,
-            start=start,
-            curves={o.name: o.icu.tolist() for o in outcomes},
+            start=date.fromisoformat(curves["start"]),
+            curves=curves["icu"],
             capacity=float(out["icu_capacity"]),
-            today=today,
+            today=int(curves["today"]),
             title="Scénarios de déconfinement : patients en réanimation",
         )
         out["chart"] = str(chart)
 
     def text() -> None:
-        click.echo(
-            f"fitted R by phase {', '.join(f'{r:.2f}' for r in fit_r)}; today {out['today']}"
-        )
+        fitted = ", ".join(f"{r:.2f}" for r in out["r_fitted"])
+        click.echo(f"fitted R by phase {fitted}; figures from {out['today']} on")
         click.echo(
             "scenario                    peak ICU  on          days over beds  deaths   duration"
         )
@@ -504,20 +525,30 @@ def _scenario_list(path: Path, start: date) -> list[tuple[str, list[tuple[int, f
 def trace_command(ctx: click.Context, dataset: str | None, top: int, as_json: bool) -> None:
     """Transmission trees of the traced cases: chains, generations, super-spreaders and
     serial intervals (cases and infector links are entities of the store)."""
+    from recoupe.cli_analysis import client, running_server
     from recoupe.cli_security import audit_local, operator
     from recoupe.security.reader import Reader
     from recoupe.services.tracing import transmission_report
     from recoupe.services.workspace import open_workspace
 
     settings = settings_of(ctx)
-    with open_workspace(settings, read_only=True) as store:
-        report = transmission_report(store, Reader.system(operator(), settings.scale), dataset, top)
-    audit_local(
-        settings,
-        "health.trace",
-        datasets=[dataset] if dataset else [],
-        results=int(report["cases"]),
-    )
+    url = running_server(settings)
+    if url is not None:
+        api = client(settings, url)
+        try:
+            report = api.get("/api/health/trace", {"dataset": dataset, "top": top})
+        finally:
+            api.close()
+    else:
+        with open_workspace(settings, read_only=True) as store:
+            reader = Reader.system(operator(), settings.scale)
+            report = transmission_report(store, reader, dataset, top)
+        audit_local(
+            settings,
+            "health.trace",
+            datasets=[dataset] if dataset else [],
+            results=int(report["cases"]),
+        )
 
     def text() -> None:
         click.echo(

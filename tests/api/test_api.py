@@ -15,6 +15,7 @@ from tests.api.conftest import cell_members, telecom_person, write
 
 ENDPOINTS = [
     "/api/health/forecast",
+    "/api/health/backtest",
     "/api/health/alerts",
     "/api/health/transfers",
     "/api/health/scenarios",

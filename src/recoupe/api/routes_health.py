@@ -8,12 +8,13 @@ it). Every call is audited like any other read.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from recoupe.api.deps import RuntimeDep, ScopedReaderDep, SessionDep, fast_json
-from recoupe.errors import NotFound
+from recoupe.errors import ConfigError, NotFound
 from recoupe.services import health_data, tracing
 from recoupe.services.health import HealthModel, read_model
 
@@ -28,22 +29,25 @@ def _model(runtime: RuntimeDep) -> HealthModel:
     return read_model(path)
 
 
-def _forecast(
-    session: SessionDep, reader: ScopedReaderDep, runtime: RuntimeDep, days: int, draws: int
-) -> health_data.RegionForecast:
-    model = _model(runtime)
-    data = health_data.load(session, reader)
-    return health_data.region_forecast(
-        data,
-        days=days,
-        changes=model.changes,
-        pathway=model.pathway,
-        population=model.population,
-        draws=draws,
-    )
+def _data(
+    session: SessionDep, reader: ScopedReaderDep, runtime: RuntimeDep
+) -> tuple[health_data.HealthData, HealthModel]:
+    return health_data.load(session, reader), _model(runtime)
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: expected a date YYYY-MM-DD, got {value!r}") from exc
 
 
 Days = Annotated[int, Query(ge=1, le=120, description="Days to forecast")]
+From = Annotated[
+    str | None, Query(alias="from", description="Forecast from this day (default: the last)")
+]
 
 
 @router.get("/forecast", summary="Hospital load forecast with 90 % bands, by hospital")
@@ -53,17 +57,42 @@ def forecast(
     reader: ScopedReaderDep,
     runtime: RuntimeDep,
     days: Days = 14,
+    until: From = None,
     draws: Annotated[int, Query(ge=1, le=2000)] = 200,
 ) -> dict[str, Any]:
-    return _forecast(session, reader, runtime, days, draws).to_dict()
+    data, model = _data(session, reader, runtime)
+    return health_data.forecast_report(
+        data, model, days=days, until=_date(until, "from"), draws=draws
+    )
+
+
+@router.get("/backtest", summary="A forecast from a past day against what happened")
+@fast_json
+def backtest(
+    session: SessionDep,
+    reader: ScopedReaderDep,
+    runtime: RuntimeDep,
+    origin: Annotated[str, Query(alias="from", description="The past day")],
+    unit: Literal["hospitalized", "ward", "icu", "ventilated"] = "icu",
+    draws: Annotated[int, Query(ge=1, le=2000)] = 200,
+) -> dict[str, Any]:
+    data, model = _data(session, reader, runtime)
+    when = _date(origin, "from")
+    assert when is not None
+    return health_data.backtest_report(data, model, origin=when, unit=unit, draws=draws)
 
 
 @router.get("/alerts", summary="Shortages of equipment and beds, most urgent first")
 @fast_json
 def alerts(
-    session: SessionDep, reader: ScopedReaderDep, runtime: RuntimeDep, days: Days = 14
+    session: SessionDep,
+    reader: ScopedReaderDep,
+    runtime: RuntimeDep,
+    days: Days = 14,
+    until: From = None,
 ) -> list[dict[str, Any]]:
-    return health_data.shortage_alerts(_forecast(session, reader, runtime, days, 100))
+    data, model = _data(session, reader, runtime)
+    return health_data.alerts_report(data, model, days=days, until=_date(until, "from"))
 
 
 @router.get("/transfers", summary="Proposed patient transfers (or stock moves) between hospitals")
@@ -73,15 +102,23 @@ def transfers(
     reader: ScopedReaderDep,
     runtime: RuntimeDep,
     days: Days = 14,
+    until: From = None,
+    day: Annotated[int | None, Query(ge=0)] = None,
     unit: Literal["icu", "hospitalized"] = "icu",
     vehicle_size: Annotated[int, Query(ge=1, le=100)] = 4,
     item: str | None = None,
 ) -> dict[str, Any]:
-    result = _forecast(session, reader, runtime, days, 100)
-    if item is not None:
-        return {"item": item, **health_data.stock_plan(result, item).to_dict()}
-    plan, when = health_data.transfer_plan(result, unit=unit, vehicle_size=vehicle_size)
-    return {"date": when.isoformat(), "unit": unit, **plan.to_dict()}
+    data, model = _data(session, reader, runtime)
+    return health_data.transfers_report(
+        data,
+        model,
+        days=days,
+        until=_date(until, "from"),
+        day=day,
+        unit=unit,
+        vehicle_size=vehicle_size,
+        item=item,
+    )
 
 
 @router.get("/scenarios", summary="Lockdown-exit scenarios side by side")
@@ -92,14 +129,8 @@ def scenarios(
     runtime: RuntimeDep,
     days: Annotated[int, Query(ge=30, le=730)] = 180,
 ) -> dict[str, Any]:
-    result = _forecast(session, reader, runtime, 14, 1)
-    summary, outcomes, start, today = health_data.exit_scenarios(result, _model(runtime), days=days)
-    summary["curves"] = {
-        "start": start.isoformat(),
-        "today": today,
-        "icu": {o.name: [round(float(x), 1) for x in o.icu] for o in outcomes},
-    }
-    return summary
+    data, model = _data(session, reader, runtime)
+    return health_data.scenarios_report(data, model, days=days)
 
 
 @router.get("/trace", summary="Transmission trees of the traced cases")

@@ -459,3 +459,112 @@ def exit_scenarios(
         "scenarios": rows,
     }
     return summary, outcomes, start, today - seed_day
+
+
+# -- reports: plain dicts, the same for the CLI and the API -----------------------------
+
+
+def _run(
+    data: HealthData, model: HealthModel, days: int, until: date | None, draws: int
+) -> RegionForecast:
+    return region_forecast(
+        data,
+        days=days,
+        until=until,
+        changes=model.changes,
+        pathway=model.pathway,
+        population=model.population,
+        draws=draws,
+    )
+
+
+def forecast_report(
+    data: HealthData,
+    model: HealthModel,
+    *,
+    days: int = 14,
+    until: date | None = None,
+    draws: int = 200,
+) -> dict[str, Any]:
+    """The forecast, with the observed ICU census before it (for charts)."""
+    result = _run(data, model, days, until, draws)
+    out = result.to_dict()
+    out["start"] = data.start.isoformat()
+    out["observed_icu"] = data.census["icu"][:, : result.until + 1].sum(axis=0).tolist()
+    return out
+
+
+def alerts_report(
+    data: HealthData, model: HealthModel, *, days: int = 14, until: date | None = None
+) -> list[dict[str, Any]]:
+    return shortage_alerts(_run(data, model, days, until, 100))
+
+
+def transfers_report(
+    data: HealthData,
+    model: HealthModel,
+    *,
+    days: int = 14,
+    until: date | None = None,
+    day: int | None = None,
+    unit: str = "icu",
+    vehicle_size: int = 4,
+    item: str | None = None,
+) -> dict[str, Any]:
+    result = _run(data, model, days, until, 100)
+    if item is not None:
+        return {"item": item, **stock_plan(result, item).to_dict()}
+    plan, when = transfer_plan(result, day=day, unit=unit, vehicle_size=vehicle_size)
+    return {"date": when.isoformat(), "unit": unit, **plan.to_dict()}
+
+
+def scenarios_report(
+    data: HealthData,
+    model: HealthModel,
+    *,
+    days: int = 180,
+    chosen: Sequence[tuple[str, Sequence[tuple[int, float]]]] | None = None,
+) -> dict[str, Any]:
+    summary, outcomes, start, today = exit_scenarios(
+        _run(data, model, 14, None, 1), model, chosen, days=days
+    )
+    summary["curves"] = {
+        "start": start.isoformat(),
+        "today": today,
+        "icu": {o.name: [round(float(x), 1) for x in o.icu] for o in outcomes},
+    }
+    return summary
+
+
+def backtest_report(
+    data: HealthData, model: HealthModel, *, origin: date, unit: str = "icu", draws: int = 200
+) -> dict[str, Any]:
+    """Forecast from a past day with what was known then; compare 7 and 14 days later."""
+    from recoupe.health.hospital import backtest
+
+    day = data.day_of(origin)
+    total = data.admissions.sum(axis=0)
+    observed = (
+        data.census["ward"].sum(axis=0) + data.census["icu"].sum(axis=0)
+        if unit == "hospitalized"
+        else data.census[unit].sum(axis=0)
+    )
+    starts = [0, *(data.day_of(c) for c in model.changes if 0 < data.day_of(c) <= day)]
+    first = int(total.nonzero()[0][0]) if total.any() else 0
+    if not 0 < day < data.days:
+        raise ConfigError(f"--from {origin}: must fall inside the data ({data.start} on)")
+    result = backtest(
+        total.tolist(),
+        observed.tolist(),
+        origin=day,
+        population=model.population,
+        pathway=model.pathway,
+        phase_starts=starts,
+        unit=unit,
+        current={u: float(data.census[u][:, day].sum()) for u in ("ward", "icu", "ventilated")},
+        seed_day=max(0, first - 20),
+        draws=draws,
+    ).to_dict()
+    result["origin"] = origin.isoformat()
+    result["unit"] = unit
+    return result
