@@ -23,7 +23,7 @@ from tests.security.slapd import Slapd, slapd
 
 __all__ = ["VISIBLE", "Slapd", "clients", "demo_truth", "marked", "slapd"]
 
-VISIBLE = {"bob": {"civil_registry", "companies", "travel"}}
+VISIBLE = {"bob": {"civil_registry", "companies", "travel", "sante_hopitaux", "sante_cas"}}
 
 
 @pytest.fixture(scope="session")

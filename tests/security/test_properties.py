@@ -35,7 +35,16 @@ from recoupe.security.identity import Identities
 from recoupe.security.secret import ensure_secret
 from recoupe.services.demo import run_demo
 
-DATASETS = ("bank", "civil_registry", "companies", "telecom", "travel")
+DATASETS = (
+    "bank",
+    "civil_registry",
+    "companies",
+    "telecom",
+    "travel",
+    "sante_hopitaux",
+    "sante_cas",
+    "sante_tracage",
+)
 LEVELS = ("NP", "DR", "S", "TS")
 COMPARTMENTS = ("FININT", "HUMINT", "ORION")
 UNMARKED = ""

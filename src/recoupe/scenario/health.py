@@ -311,6 +311,7 @@ def _mappings() -> dict[str, Any]:
         "sante_hopitaux": {
             "title": "Santé : hôpitaux de la région, lits et équipements",
             "owner": OWNER,
+            "marking": "DR",
             "queries": [
                 {
                     "csv_url": "hopitaux.csv",
@@ -341,6 +342,7 @@ def _mappings() -> dict[str, Any]:
         "sante_cas": {
             "title": "Santé : cas confirmés par département",
             "owner": OWNER,
+            "marking": "NP",
             "queries": [
                 {
                     "csv_url": "cas_departements.csv",
@@ -363,6 +365,7 @@ def _mappings() -> dict[str, Any]:
         "sante_tracage": {
             "title": "Santé : traçage des contacts d'un foyer épidémique",
             "owner": OWNER,
+            "marking": "DR//SANTE",  # personal health data: the health compartment
             "queries": [
                 {
                     "csv_url": "traçage.csv",

@@ -32,7 +32,7 @@ class DemoAccount:
 
 #: (login, role, clearance, compartments, what the account sees of the scenario)
 DEMO_ACCOUNTS = (
-    ("analyste", "analyst", "TS", ("FININT",), "every dataset"),
+    ("analyste", "analyst", "TS", ("FININT", "SANTE"), "every dataset"),
     ("enqueteur", "viewer", "DR", (), "no call records, no bank data"),
 )
 
