@@ -8,6 +8,7 @@ alerts, transfer plans and exit scenarios.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -229,16 +230,16 @@ def region_forecast(
     first = int(np.flatnonzero(total > 0)[0]) if total.any() else 0
     seed_day = max(0, first - 20)
     current = {u: float(data.census[u][:, last].sum()) for u in ("ward", "icu", "ventilated")}
-    found = forecast(
-        total[: last + 1].tolist(),
-        until=last,
-        days=days,
-        population=population,
-        pathway=pathway,
-        phase_starts=_changes(data, changes),
-        current=current,
-        seed_day=seed_day,
-        draws=draws,
+    found = _cached_forecast(
+        tuple(total[: last + 1].tolist()),
+        last,
+        days,
+        population,
+        pathway,
+        tuple(_changes(data, changes)),
+        tuple(sorted(current.items())),
+        seed_day,
+        draws,
     )
     recent = data.admissions[:, max(0, last - 13) : last + 1].sum(axis=1)
     share = recent / recent.sum() if recent.sum() > 0 else np.full(recent.size, 1 / recent.size)
@@ -264,6 +265,33 @@ def region_forecast(
             per[unit][i] = np.maximum(load[unit][last + 1 :] + gap * fade, 0.0)
         per["hospitalized"][i] = per["ward"][i] + per["icu"][i]
     return RegionForecast(data, found, per, adm_h, last)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_forecast(
+    admissions: tuple[float, ...],
+    until: int,
+    days: int,
+    population: float,
+    pathway: Pathway,
+    phase_starts: tuple[int, ...],
+    current: tuple[tuple[str, float], ...],
+    seed_day: int,
+    draws: int,
+) -> Forecast:
+    """The same data and assumptions give the same forecast (its draws are seeded): a
+    dashboard asking for the forecast, then the alerts, then the transfers fits once."""
+    return forecast(
+        list(admissions),
+        until=until,
+        days=days,
+        population=population,
+        pathway=pathway,
+        phase_starts=phase_starts,
+        current=dict(current),
+        seed_day=seed_day,
+        draws=draws,
+    )
 
 
 def shortage_alerts(result: RegionForecast) -> list[dict[str, Any]]:
