@@ -87,6 +87,39 @@ def rt_command(
     emit(rows, as_json, text)
 
 
+@health.command("rt-place")
+@click.argument("place")
+@click.option("--si-mean", type=float, required=True, help="Mean serial interval, days.")
+@click.option("--si-sd", type=float, required=True, help="Its standard deviation, days.")
+@click.option("--window", default=7, show_default=True, type=click.IntRange(1), help="Days.")
+@json_option
+@click.pass_context
+def rt_place_command(
+    ctx: click.Context, place: str, si_mean: float, si_sd: float, window: int, as_json: bool
+) -> None:
+    """Rt of a place's case counts in the workspace (a département code such as 67),
+    by the method of Cori et al. (2013), each window with its dates."""
+    from recoupe.services.health_data import rt_report
+
+    out = _ask(
+        ctx,
+        "rt",
+        {"place": place, "si_mean": si_mean, "si_sd": si_sd, "window": window},
+        lambda data: rt_report(data, place, si_mean=si_mean, si_sd=si_sd, window=window),
+    )
+
+    def text() -> None:
+        click.echo(f"{place}: mean serial interval {out['si_mean']:.3f} days")
+        click.echo("from        to               mean      q025     q975")
+        for r in out["windows"]:
+            click.echo(
+                f"{r['start_date']}  {r['end_date']}  {_num(r['mean']):>7}  "
+                f"{_num(r['q025']):>7}  {_num(r['q975']):>7}"
+            )
+
+    emit(out, as_json, text)
+
+
 @health.command("chime")
 @click.argument("config", type=_FILE)
 @json_option
@@ -128,6 +161,19 @@ def _report(
     local: Callable[[HealthData, HealthModel], Any],
     model_path: Path | None,
 ) -> Any:
+    """A report that needs the health model (see :func:`_ask`)."""
+    return _ask(
+        ctx, endpoint, params, lambda data: local(data, _model(ctx, model_path)), model_path
+    )
+
+
+def _ask(
+    ctx: click.Context,
+    endpoint: str,
+    params: dict[str, Any],
+    local: Callable[[HealthData], Any],
+    model_path: Path | None = None,
+) -> Any:
     """The report from the running server (it holds the workspace), or computed here on
     the workspace read as its operator; either way the read is audited."""
     from recoupe.cli_analysis import client, running_server
@@ -147,12 +193,11 @@ def _report(
     from recoupe.services.health_data import load
     from recoupe.services.workspace import open_workspace
 
-    model = _model(ctx, model_path)
     with open_workspace(settings, read_only=True) as store:
         reader = Reader.system(operator(), settings.scale)
         data = load(store, reader)
         datasets = [d for d in store.visible_datasets(reader) if d.startswith("sante")]
-    found = local(data, model)
+    found = local(data)
     audit_local(settings, f"health.{endpoint}", datasets=datasets, query=str(params))
     return found
 

@@ -20,6 +20,7 @@ ENDPOINTS = [
     "/api/health/transfers",
     "/api/health/scenarios",
     "/api/health/trace",
+    "/api/health/rt",
     "/api/resolve/runs",
     "/api/resolve/pairs",
     "/api/resolve/queue",

@@ -95,6 +95,34 @@ def test_backtest_scores_the_forecast_of_a_past_day(workspace: Path) -> None:
     assert all(h["covered"] for h in found["horizons"])
 
 
+def test_rt_of_a_departement_from_the_store_equals_rt_of_its_file(workspace: Path) -> None:
+    found = recoupe(workspace, "rt-place", "67", "--si-mean", "6.5", "--si-sd", "4", "--json")
+    series = workspace / "scenario" / "sante" / "rt_67.csv"
+    result = CliRunner().invoke(
+        cli, ["health", "rt", str(series), "--si-mean", "6.5", "--si-sd", "4", "--json"]
+    )
+    from_file = json.loads(result.output)
+    assert [w["mean"] for w in found["windows"]] == [w["mean"] for w in from_file]
+    assert found["windows"][0]["start_date"] == "2020-02-11"  # day 2 of the series
+    late = [w["mean"] for w in found["windows"][-7:]]
+    assert all(m is not None and m < 1 for m in late)  # after the lockdown (R 0.7)
+    missing = CliRunner().invoke(
+        cli,
+        [
+            "--workspace",
+            str(workspace),
+            "health",
+            "rt-place",
+            "99",
+            "--si-mean",
+            "6.5",
+            "--si-sd",
+            "4",
+        ],
+    )
+    assert "no case counts for place '99'" in str(missing.exception)
+
+
 def test_a_missing_model_is_named(tmp_path: Path, workspace: Path) -> None:
     result = CliRunner().invoke(
         cli, ["--workspace", str(workspace), "health", "alerts", "--model", str(tmp_path / "x")]
@@ -123,6 +151,9 @@ def test_the_api_serves_the_same_figures(workspace: Path) -> None:
         scenarios = client.get("/api/health/scenarios").json()
         assert len(scenarios["curves"]["icu"]) == 3
         assert client.get("/api/health/trace").json()["cases"] == 33
+        rt = client.get("/api/health/rt", params={"place": "68", "si_mean": 6.5, "si_sd": 4})
+        assert rt.status_code == 200, rt.text
+        assert rt.json()["windows"][-1]["mean"] < 1
         bad = client.get("/api/health/forecast", params={"days": 0})
         assert bad.status_code == 422
         assert "days" in bad.text

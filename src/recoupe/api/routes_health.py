@@ -133,6 +133,21 @@ def scenarios(
     return health_data.scenarios_report(data, model, days=days)
 
 
+@router.get("/rt", summary="Rt of a place's case counts (Cori et al. 2013, as EpiEstim)")
+@fast_json
+def rt(
+    session: SessionDep,
+    reader: ScopedReaderDep,
+    place: Annotated[str, Query(description="A place code, e.g. a département: 67")],
+    si_mean: Annotated[float, Query(gt=1, description="Mean serial interval, days")],
+    si_sd: Annotated[float, Query(gt=0, description="Its standard deviation, days")],
+    window: Annotated[int, Query(ge=1, le=60)] = 7,
+) -> dict[str, Any]:
+    return health_data.rt_report(
+        health_data.load(session, reader), place, si_mean=si_mean, si_sd=si_sd, window=window
+    )
+
+
 @router.get("/trace", summary="Transmission trees of the traced cases")
 @fast_json
 def trace(

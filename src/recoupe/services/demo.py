@@ -181,7 +181,7 @@ def run_demo(
         f"{recoupe} {ws} health transfers   # TGV transfers between hospitals at the peak",
         f"{recoupe} {ws} health scenarios --chart scenarios.png   # lockdown exit side by side",
         f"{recoupe} {ws} health trace   # the traced cluster: chains and super-spreaders",
-        f"{recoupe} health rt {health.folder}/rt_67.csv --si-mean 6.5 --si-sd 4   # Rt",
+        f"{recoupe} {ws} health rt-place 68 --si-mean 6.5 --si-sd 4   # Rt in Haut-Rhin",
     ]
     examples.append(f"{recoupe} {ws} serve   # then open http://localhost:8000/docs")
     return DemoReport(

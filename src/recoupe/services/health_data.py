@@ -596,3 +596,36 @@ def backtest_report(
     result["origin"] = origin.isoformat()
     result["unit"] = unit
     return result
+
+
+def rt_report(
+    data: HealthData, place: str, *, si_mean: float, si_sd: float, window: int = 7
+) -> dict[str, Any]:
+    """Rt of a place's daily case counts (metric ``cases``), with each window's dates."""
+    from recoupe.health.rt import discrete_si, estimate_rt
+
+    if place not in data.cases:
+        known = ", ".join(sorted(data.cases)) or "none"
+        raise NotFound(f"no case counts for place {place!r} (places with cases: {known})")
+    counts = data.cases[place]
+    days = counts.size
+    if days < window + 1:
+        raise ConfigError(f"{place}: {days} days of cases cannot hold windows of {window} days")
+    starts = list(range(2, days - window + 2))
+    found = estimate_rt(
+        counts,
+        discrete_si(np.arange(days), si_mean, si_sd),
+        t_start=starts,
+        t_end=[s + window - 1 for s in starts],
+    )
+    rows: list[dict[str, Any]] = []
+    for row in found.rows():
+        start, end = int(row["t_start"] or 0), int(row["t_end"] or 0)
+        rows.append(
+            {
+                **row,
+                "start_date": data.date_of(start - 1).isoformat(),
+                "end_date": data.date_of(end - 1).isoformat(),
+            }
+        )
+    return {"place": place, "si_mean": found.si_mean, "windows": rows}
