@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize
+from scipy import optimize, stats
 
 from recoupe.errors import ConfigError
 
@@ -104,6 +104,16 @@ def delayed(flow: Array, delay: Array, scale: float = 1.0) -> Array:
     """``scale`` times ``flow`` spread forward by ``delay`` (``delay[k]``: k + 1 days)."""
     kernel = np.concatenate([[0.0], np.asarray(delay, dtype=np.float64)])
     return scale * np.convolve(flow, kernel)[: flow.size]
+
+
+def gamma_days(mean: float, sd: float, days: int = 60) -> tuple[float, ...]:
+    """A gamma distribution of ``mean`` and ``sd`` days, as P(k + 1 days), k = 0, 1..."""
+    if not mean > 0 or not sd > 0:
+        raise ConfigError(f"a delay needs mean > 0 and sd > 0 (got {mean}, {sd})")
+    shape, scale = (mean / sd) ** 2, sd**2 / mean
+    k = np.arange(1, days + 1)
+    p = stats.gamma.cdf(k, shape, scale=scale) - stats.gamma.cdf(k - 1, shape, scale=scale)
+    return tuple(float(x) for x in p / p.sum())
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,11 +23,10 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy import stats
 
 from recoupe.health.equipment import STANDARD_RATES, daily_needs, unit_census
 from recoupe.health.hospital import Pathway, census
-from recoupe.health.seir import delayed, schedule, simulate
+from recoupe.health.seir import delayed, gamma_days, schedule, simulate
 
 START = date(2020, 2, 10)
 OBSERVED_DAYS = 61
@@ -65,9 +65,7 @@ CASE_ASCERTAINMENT = 0.08
 
 def admission_delay() -> tuple[float, ...]:
     """Infection to admission: a gamma of mean 10 days, sd 5, discretised by day."""
-    k = np.arange(1, 41)
-    p = stats.gamma.cdf(k, 4, scale=2.5) - stats.gamma.cdf(k - 1, 4, scale=2.5)
-    return tuple(float(x) for x in p / p.sum())
+    return gamma_days(10.0, 5.0, days=40)
 
 
 PATHWAY = Pathway(admission_share=0.02, admission_delay=admission_delay())
@@ -213,10 +211,8 @@ def generate_health(folder: Path, seed: int = 7) -> HealthSummary:
 
 
 def _onset_delay() -> np.ndarray:
-    """Infection to symptom onset and report: about 6 days."""
-    k = np.arange(1, 21)
-    p = stats.gamma.cdf(k, 6, scale=1.0) - stats.gamma.cdf(k - 1, 6, scale=1.0)
-    return np.asarray(p / p.sum())
+    """Infection to symptom onset and report: a gamma of mean 6 days, sd 2.45."""
+    return np.asarray(gamma_days(6.0, math.sqrt(6.0), days=20))
 
 
 def _row(day: date, hid: str, metric: str, unit: str, item: str, value: float) -> dict[str, Any]:

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy import stats
 
 from recoupe.errors import ConfigError
 from recoupe.health.chime import ChimeResult, chime_from_dict, run_chime
 from recoupe.health.hospital import Pathway
 from recoupe.health.rt import RtEstimate, discrete_si, estimate_rt
+from recoupe.health.seir import gamma_days
 
 MISSING = {"", "NA", "na", "NaN", "nan"}
 
@@ -167,16 +167,6 @@ class HealthModel:
     """P(death k + 1 days after infection)."""
     latent: float = 4.0
     infectious: float = 3.0
-
-
-def gamma_days(mean: float, sd: float, days: int = 60) -> tuple[float, ...]:
-    """A gamma distribution of ``mean`` and ``sd`` days, as P(k + 1 days), k = 0, 1..."""
-    if not mean > 0 or not sd > 0:
-        raise ConfigError(f"a delay needs mean > 0 and sd > 0 (got {mean}, {sd})")
-    shape, scale = (mean / sd) ** 2, sd**2 / mean
-    k = np.arange(1, days + 1)
-    p = stats.gamma.cdf(k, shape, scale=scale) - stats.gamma.cdf(k - 1, shape, scale=scale)
-    return tuple(float(x) for x in p / p.sum())
 
 
 MODEL_KEYS = {
