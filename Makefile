@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit install docs bench bench-analysis clean
+.PHONY: demo test lint typecheck unit install docs ui bench bench-analysis clean
 
 ## Create .venv and install the locked dependencies, then the package (editable).
 install: $(STAMP)
@@ -24,8 +24,8 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -36,6 +36,11 @@ unit: $(STAMP)
 ## Regenerate the CLI reference (docs/cli.md); a test fails when it is stale.
 docs: $(STAMP)
 	$(BIN)/python -m recoupe.docgen > docs/cli.md
+
+## Rebuild the browser workspace (ui/ -> src/recoupe/api/static/app) from the npm lock file.
+## The built bundle is committed, so `make demo` and `make test` need no Node.js.
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
 
 ## Ingest benchmark (1M and 10M call rows, and ftm map on 100k); see docs/benchmarks.md.
 bench: $(STAMP)

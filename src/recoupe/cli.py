@@ -22,6 +22,7 @@ from recoupe.cli_common import emit, json_option, progress_bar, settings_of
 from recoupe.cli_health import COMMANDS as HEALTH_COMMANDS
 from recoupe.cli_resolve import COMMANDS as RESOLVE_COMMANDS
 from recoupe.cli_security import COMMANDS as SECURITY_COMMANDS
+from recoupe.cli_territories import COMMANDS as TERRITORY_COMMANDS
 from recoupe.config import Settings
 from recoupe.errors import (
     ConfigError,
@@ -474,7 +475,13 @@ def demo(
         ctx.invoke(serve_command, host=host, port=port)
 
 
-for command in (*COMMANDS, *RESOLVE_COMMANDS, *SECURITY_COMMANDS, *HEALTH_COMMANDS):
+for command in (
+    *COMMANDS,
+    *RESOLVE_COMMANDS,
+    *SECURITY_COMMANDS,
+    *HEALTH_COMMANDS,
+    *TERRITORY_COMMANDS,
+):
     cli.add_command(command)
 
 

@@ -97,8 +97,8 @@ def rt_command(
 def rt_place_command(
     ctx: click.Context, place: str, si_mean: float, si_sd: float, window: int, as_json: bool
 ) -> None:
-    """Rt of a place's case counts in the workspace (a département code such as 67),
-    by the method of Cori et al. (2013), each window with its dates."""
+    """Rt of a place's case counts in the workspace (a département's code or name: 67,
+    Bas-Rhin), by the method of Cori et al. (2013), each window with its dates."""
     from recoupe.services.health_data import rt_report
 
     out = _ask(
@@ -109,7 +109,8 @@ def rt_place_command(
     )
 
     def text() -> None:
-        click.echo(f"{place}: mean serial interval {out['si_mean']:.3f} days")
+        where = out["place"] if out.get("name") is None else f"{out['name']} ({out['place']})"
+        click.echo(f"{where}: mean serial interval {out['si_mean']:.3f} days")
         click.echo("from        to               mean      q025     q975")
         for r in out["windows"]:
             click.echo(

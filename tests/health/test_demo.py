@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from recoupe import territories
 from recoupe.cli import cli
 from recoupe.config import Settings
 from recoupe.scenario.health import HOSPITALS, generate_health
@@ -121,6 +122,25 @@ def test_rt_of_a_departement_from_the_store_equals_rt_of_its_file(workspace: Pat
         ],
     )
     assert "no case counts for place '99'" in str(missing.exception)
+    assert "67 (Bas-Rhin)" in str(missing.exception)
+    by_name = recoupe(workspace, "rt-place", "Bas-Rhin", "--si-mean", "6.5", "--si-sd", "4")
+    assert by_name.startswith("Bas-Rhin (67): mean serial interval")
+
+
+def test_hospitals_and_case_counts_link_to_the_builtin_departements(workspace: Path) -> None:
+    settings = Settings(workspace=workspace, memory_limit="1GB", threads=2)
+    with open_workspace(settings) as store:
+        rows = store.con.execute(
+            "SELECT DISTINCT schema, value FROM statements "
+            "WHERE prop IN ('territory', 'subject') AND schema IN ('Hospital', 'Measurement')"
+        ).fetchall()
+    linked = {value for schema, value in rows}
+    for code in ("67", "68", "54", "57"):
+        assert territories.get(code, "departement").entity_id in linked, code
+    forecast = recoupe(workspace, "forecast", "--draws", "20", "--json")
+    assert forecast["regions"] == [{"code": "44", "name": "Grand Est"}]
+    mulhouse = next(h for h in forecast["hospitals"] if h["hospital"] == "H68")
+    assert mulhouse["departement_name"] == "Haut-Rhin"
 
 
 def test_a_missing_model_is_named(tmp_path: Path, workspace: Path) -> None:

@@ -23,7 +23,16 @@ from tests.security.slapd import Slapd, slapd
 
 __all__ = ["VISIBLE", "Slapd", "clients", "demo_truth", "marked", "slapd"]
 
-VISIBLE = {"bob": {"civil_registry", "companies", "travel", "sante_hopitaux", "sante_cas"}}
+VISIBLE = {
+    "bob": {
+        "civil_registry",
+        "companies",
+        "travel",
+        "sante_hopitaux",
+        "sante_cas",
+        "territoires_fr",
+    }
+}
 
 
 @pytest.fixture(scope="session")

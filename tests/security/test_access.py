@@ -39,6 +39,7 @@ def test_datasets_listed_are_the_cleared_ones(clients: dict[str, TestClient]) ->
         "bank",
         "sante_hopitaux",
         "sante_cas",
+        "territoires_fr",
     }  # not sante_tracage: alice lacks the SANTE compartment
     assert clients["bob"].get("/api/datasets/telecom").status_code == 404
 

@@ -44,6 +44,7 @@ DATASETS = (
     "sante_hopitaux",
     "sante_cas",
     "sante_tracage",
+    "territoires_fr",
 )
 LEVELS = ("NP", "DR", "S", "TS")
 COMPARTMENTS = ("FININT", "HUMINT", "ORION")

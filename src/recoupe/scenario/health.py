@@ -27,6 +27,7 @@ import yaml
 from recoupe.health.equipment import STANDARD_RATES, daily_needs, unit_census
 from recoupe.health.hospital import Pathway, census
 from recoupe.health.seir import delayed, gamma_days, schedule, simulate
+from recoupe.territories import KEY_LITERALS
 
 START = date(2020, 2, 10)
 OBSERVED_DAYS = 61
@@ -37,6 +38,13 @@ R_BEFORE, R_AFTER = 2.9, 0.7
 POPULATION = 5_511_747  # Grand Est, 2020
 REGION = "44"
 OWNER = "Recoupe : jeu de données synthétique (scénario sanitaire)"
+# The built-in département (recoupe.territories) a row's ``departement`` code designates.
+TERRITORY = {
+    "schema": "FrenchTerritory",
+    "keys": ["departement"],
+    "key_literal": KEY_LITERALS["departement"],
+    "properties": {"inseeCode": {"column": "departement", "required": True}},
+}
 
 # id, name, département, share of the region's patients, ward beds, ICU beds,
 # ventilators, latitude, longitude
@@ -312,6 +320,7 @@ def _mappings() -> dict[str, Any]:
                 {
                     "csv_url": "hopitaux.csv",
                     "entities": {
+                        "departement": TERRITORY,
                         "hospital": {
                             **hospital,
                             "properties": {
@@ -319,6 +328,7 @@ def _mappings() -> dict[str, Any]:
                                 "idNumber": {"column": "hospital_id"},
                                 "region": {"column": "region"},
                                 "departement": {"column": "departement"},
+                                "territory": {"entity": "departement"},
                                 "wardBeds": {"column": "ward_beds"},
                                 "icuBeds": {"column": "icu_beds"},
                                 "ventilators": {"column": "ventilators"},
@@ -326,7 +336,7 @@ def _mappings() -> dict[str, Any]:
                                 "longitude": {"column": "longitude"},
                                 "country": {"literal": "fr"},
                             },
-                        }
+                        },
                     },
                 },
                 {
@@ -343,17 +353,19 @@ def _mappings() -> dict[str, Any]:
                 {
                     "csv_url": "cas_departements.csv",
                     "entities": {
+                        "departement": TERRITORY,
                         "measure": {
                             "schema": "Measurement",
                             "keys": ["date", "departement"],
                             "key_literal": "sante-cas-departement",
                             "properties": {
                                 "place": {"column": "departement", "required": True},
+                                "subject": {"entity": "departement"},
                                 "date": {"column": "date", "required": True},
                                 "metric": {"literal": "cases"},
                                 "value": {"column": "value", "required": True},
                             },
-                        }
+                        },
                     },
                 }
             ],

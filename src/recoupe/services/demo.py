@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recoupe import territories
 from recoupe.config import Settings, make_workspace
 from recoupe.scenario.truth import telecom_people
 from recoupe.security.reader import Reader
@@ -34,11 +35,12 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     ("analyste", "analyst", "TS", ("FININT", "SANTE"), "every dataset"),
     ("enqueteur", "viewer", "DR", (), "no call records, no bank data"),
+    ("auditeur", "auditor", "NP", (), "no data; the audit log"),
 )
 
 
 def demo_accounts(settings: Settings) -> list[DemoAccount]:
-    """The demo's two accounts, made (or given a new password) for browser login."""
+    """The demo's accounts, made (or given a new password) for browser login."""
     made = []
     with closing(open_identities(settings)) as ids:
         known = {u.login for u in ids.users()}
@@ -128,7 +130,7 @@ def run_demo(
     reader = Reader.system()
     runs: list[Run] = []
     with open_workspace(settings, create=True) as store:
-        for mapping in [*summary.mappings, *health.mappings]:
+        for mapping in [territories.mapping_path(), *summary.mappings, *health.mappings]:
             runs.append(ingest_mapping(store, Path(mapping), progress=progress))
         counts = store.counts(reader)
         sample = store.entity_ids(reader, schema="Person", limit=1)
@@ -183,7 +185,7 @@ def run_demo(
         f"{recoupe} {ws} health trace   # the traced cluster: chains and super-spreaders",
         f"{recoupe} {ws} health rt-place 68 --si-mean 6.5 --si-sd 4   # Rt in Haut-Rhin",
     ]
-    examples.append(f"{recoupe} {ws} serve   # then open http://localhost:8000/docs")
+    examples.append(f"{recoupe} {ws} serve   # then open http://localhost:8000/ (API: /docs)")
     return DemoReport(
         workspace=settings.workspace.resolve(),
         scenario=scenario.resolve(),

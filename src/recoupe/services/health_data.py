@@ -8,6 +8,7 @@ alerts, transfer plans and exit scenarios.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from recoupe import territories
 from recoupe.errors import ConfigError, NotFound
 from recoupe.health.equipment import STANDARD_RATES, daily_needs, stock_out, unit_census
 from recoupe.health.hospital import UNITS, Forecast, Pathway, census, forecast
@@ -190,14 +192,18 @@ class RegionForecast:
             "icu": sum(h.icu_beds for h in self.data.hospitals),
             "hospitalized": sum(h.ward_beds + h.icu_beds for h in self.data.hospitals),
         }
+        codes = sorted({h.region for h in self.data.hospitals if h.region})
         return {
             "from": self.data.date_of(self.until).isoformat(),
+            "regions": [{"code": c, "name": _territory_name(c, "region")} for c in codes],
             "capacity": caps,
             **out,
             "hospitals": [
                 {
                     "hospital": h.code,
                     "name": h.name,
+                    "departement": h.departement,
+                    "departement_name": _territory_name(h.departement, "departement"),
                     "icu_beds": h.icu_beds,
                     "peak_icu": float(self.hospitals["icu"][i].max()),
                     "peak_icu_date": self.data.date_of(
@@ -601,12 +607,18 @@ def backtest_report(
 def rt_report(
     data: HealthData, place: str, *, si_mean: float, si_sd: float, window: int = 7
 ) -> dict[str, Any]:
-    """Rt of a place's daily case counts (metric ``cases``), with each window's dates."""
+    """Rt of a place's daily case counts (metric ``cases``), with each window's dates.
+
+    ``place`` is the code the counts carry, or a département's name ("Bas-Rhin")."""
     from recoupe.health.rt import discrete_si, estimate_rt
 
+    asked = place
     if place not in data.cases:
-        known = ", ".join(sorted(data.cases)) or "none"
-        raise NotFound(f"no case counts for place {place!r} (places with cases: {known})")
+        with contextlib.suppress(NotFound, ConfigError):  # not a département's name either
+            place = territories.find(place, level="departement").code
+    if place not in data.cases:
+        known = ", ".join(_place_label(p) for p in sorted(data.cases)) or "none"
+        raise NotFound(f"no case counts for place {asked!r} (places with cases: {known})")
     counts = data.cases[place]
     days = counts.size
     if days < window + 1:
@@ -628,4 +640,31 @@ def rt_report(
                 "end_date": data.date_of(end - 1).isoformat(),
             }
         )
-    return {"place": place, "si_mean": found.si_mean, "windows": rows}
+    return {
+        "place": place,
+        "name": _place_name(place),
+        "si_mean": found.si_mean,
+        "windows": rows,
+        "cases": [
+            {"date": data.date_of(day).isoformat(), "cases": float(counts[day])}
+            for day in range(days)
+        ],
+    }
+
+
+def _territory_name(code: str | None, level: str) -> str | None:
+    if code is None:
+        return None
+    try:
+        return territories.get(code, level).name
+    except NotFound:
+        return None
+
+
+def _place_name(code: str) -> str | None:
+    return _territory_name(code, "departement")
+
+
+def _place_label(code: str) -> str:
+    name = _place_name(code)
+    return code if name is None else f"{code} ({name})"
