@@ -365,7 +365,7 @@ def index(ctx: click.Context, rebuild: bool, as_json: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the API and its documentation (/docs) on the workspace."""
+    """Serve the analyst workspace (/), the API and its documentation (/docs)."""
     import uvicorn
 
     from recoupe.api.app import create_app
@@ -376,7 +376,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         raise ServerError(f"a server already runs on this workspace at {other}")
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
     url = f"http://{shown}:{port}"
-    click.echo(f"Recoupe serves {settings.workspace} at {url} (API docs: {url}/docs)", err=True)
+    click.echo(
+        f"Recoupe serves {settings.workspace}: the workspace at {url}/ (API docs: {url}/docs)",
+        err=True,
+    )
     app = create_app(settings, url=f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}")  # noqa: S104
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -51,8 +51,17 @@ ENDPOINTS = [
     "/api/timeline/histogram",
     "/api/places/bbox",
     "/api/places/radius",
+    "/api/territories",
+    "/api/territories/outlines",
+    "/api/territories/locate",
+    "/api/marking",
+    "/api/investigations",
+    "/api/investigations/{investigation_id}",
+    "/api/audit",
+    "/api/entities/{entity_id}/track",
     "/api/export",
     "/api/ingest",
+    "/api/ingest/preview",
     "/api/jobs",
     "/api/jobs/{job_id}",
 ]
@@ -217,3 +226,39 @@ def test_failed_run_is_reported_by_its_job(api: TestClient, tmp_path: Path) -> N
 
 def test_settings_are_those_of_the_workspace(demo_settings: Settings) -> None:
     assert (demo_settings.workspace / "index").is_dir()
+
+
+def test_the_builtin_territories_are_served_with_their_outlines(api: TestClient) -> None:
+    regions = api.get("/api/territories", params={"level": "region"}).json()
+    assert len(regions) == 18
+    grand_est = next(r for r in regions if r["code"] == "44")
+    # The demo loads them: the région is an entity of the store, with its départements.
+    entity = api.get(f"/api/entities/{grand_est['entity_id']}").json()
+    assert entity["schema"] == "FrenchTerritory"
+    outlines = api.get("/api/territories/outlines", params={"level": "departement"})
+    assert outlines.headers["content-type"] == "application/geo+json"
+    assert len(outlines.json()["features"]) == 101
+    where = api.get("/api/territories/locate", params={"lat": 47.75, "lon": 7.34}).json()
+    assert where["departement"]["name"] == "Haut-Rhin"
+    assert api.get("/api/territories", params={"level": "canton"}).status_code == 422
+    assert api.get("/api/territories", headers={"Authorization": ""}).status_code == 401
+
+
+def test_a_preview_maps_the_first_rows_and_stores_nothing(api: TestClient, tmp_path: Path) -> None:
+    write(tmp_path / "m.yml", MAPPING.replace("watchlist:", "apercu:"))
+    rows = "id,name\n1,Zoé Apercu\n,Sans Identifiant\n" + "".join(
+        f"{i},Personne {i}\n" for i in range(3, 100)
+    )
+    write(tmp_path / "data" / "people.csv", rows)
+    parts = [
+        ("mapping", ("m.yml", (tmp_path / "m.yml").read_bytes())),
+        ("files", ("data/people.csv", (tmp_path / "data" / "people.csv").read_bytes())),
+    ]
+    answer = api.post("/api/ingest/preview", files=parts, data={"rows": "10"})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert found["run"]["rows_read"] == 10
+    names = [e["properties"]["name"][0] for e in found["entities"]]
+    assert "Zoé Apercu" in names
+    assert found["rejected_rows"] and found["rejected_rows"][0]["source_file"] == "people.csv"
+    assert "apercu" not in {d["name"] for d in api.get("/api/datasets").json()}

@@ -28,6 +28,7 @@ from recoupe.api import (
     routes_graph,
     routes_health,
     routes_ingest,
+    routes_investigations,
     routes_places,
     routes_resolve,
     routes_search,
@@ -35,16 +36,26 @@ from recoupe.api import (
 from recoupe.api.deps import get_principal, justification_of
 from recoupe.api.limits import BodyLimit
 from recoupe.config import Settings
-from recoupe.errors import ConfigError
+from recoupe.errors import ConfigError, NotFound
 from recoupe.security.audit import AuditLog
 from recoupe.security.identity import Principal
 from recoupe.security.secret import exposed_workspace, load_secret
 from recoupe.security.sessions import Sessions, Throttle
 from recoupe.services.accounts import SECURITY_DB, open_identities
+from recoupe.services.investigations import Investigations
 from recoupe.services.runtime import Runtime
 
 SERVER_FILE = "server.json"
 STATIC = Path(__file__).parent / "static"
+APP = STATIC / "app"
+# The workspace page loads nothing from elsewhere: scripts, styles, basemaps and data all
+# come from this server (map and layout workers run from blob: URLs).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; worker-src 'self' blob:; child-src blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 """Swagger UI 5 (swagger-ui-dist from npm, Apache-2.0: see its LICENSE and NOTICE)."""
 DESCRIPTION = """Recoupe's API over one workspace: datasets and import runs, entities with
 the provenance of every value, search, the link graph, timelines and places, exports, and
@@ -75,6 +86,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         app.state.sessions = Sessions(settings.workspace / SECURITY_DB, secret)
         app.state.throttle = Throttle()
         app.state.audit = AuditLog(settings.workspace / "audit.db")
+        app.state.investigations = Investigations(settings.workspace)
         app.state.operator_token = secrets.token_urlsafe(32)
         announced = server_file(settings.workspace)
         if url is not None:
@@ -90,6 +102,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
                 announced.unlink(missing_ok=True)
             runtime.close()
             app.state.audit.close()
+            app.state.investigations.close()
             app.state.sessions.close()
             app.state.identities.close()
 
@@ -115,6 +128,20 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
             swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from outside
         )
 
+    app.mount("/app", StaticFiles(directory=APP, check_dir=False), name="app")
+
+    @app.get("/", include_in_schema=False)
+    def workspace_page() -> Response:
+        """The analyst workspace: one page, its script and style bundled in the package."""
+        index = APP / "index.html"
+        if not index.is_file():
+            raise NotFound("the workspace is not built: run `make ui` (needs Node.js)")
+        return Response(
+            index.read_bytes(),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"},
+        )
+
     problems.install(app)
     app.add_middleware(BodyLimit, max_upload=settings.max_upload)
     app.include_router(routes_auth.router)
@@ -126,6 +153,7 @@ def create_app(settings: Settings, *, url: str | None = None) -> FastAPI:
         routes_ingest,
         routes_resolve,
         routes_health,
+        routes_investigations,
     ):
         app.include_router(module.router, dependencies=[Depends(get_principal)])
 

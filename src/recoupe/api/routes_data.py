@@ -105,6 +105,20 @@ def rejected(
 
 
 @router.get(
+    "/marking",
+    tags=["datasets"],
+    summary="The combined marking of datasets (a page's banner: what it shows came from them)",
+)
+def marking(
+    session: SessionDep,
+    reader: ReaderDep,
+    dataset: Annotated[list[str] | None, Query(description="Datasets on screen")] = None,
+) -> dict[str, Any]:
+    """Datasets the reader may not see are left out: the banner never reveals them."""
+    return marking_of(session, reader, dataset or []).to_dict()
+
+
+@router.get(
     "/entities/{entity_id}",
     tags=["entities"],
     summary="An entity: its properties and every statement with its provenance",

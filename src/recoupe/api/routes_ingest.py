@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from recoupe.api.deps import RuntimeDep, WriterDep, fast_json
 from recoupe.errors import ConfigError
-from recoupe.services.ingest import check_uploaded, ingest_mapping
+from recoupe.services.ingest import PREVIEW_ROWS, check_uploaded, ingest_mapping, preview_mapping
 from recoupe.services.jobs import Job
 
 router = APIRouter(prefix="/api", tags=["ingest"])
@@ -26,6 +26,19 @@ def _safe_name(name: str | None, what: str) -> PurePosixPath:
     if path.is_absolute() or ".." in path.parts or not path.parts:
         raise ConfigError(f"{what}: file name {name!r} must be relative, without '..'")
     return path
+
+
+def _receive(folder: Path, mapping: UploadFile, files: list[UploadFile]) -> Path:
+    """Write an upload into ``folder``; the mapping's path."""
+    mapping_path = folder / _safe_name(mapping.filename, "mapping").name
+    with mapping_path.open("wb") as out:
+        shutil.copyfileobj(mapping.file, out)
+    for upload in files:
+        target = folder / _safe_name(upload.filename, "files")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, length=1 << 20)
+    return mapping_path
 
 
 @router.post(
@@ -45,15 +58,7 @@ def ingest(
     folder = runtime.workspace / "uploads" / uuid.uuid4().hex[:12]
     folder.mkdir(parents=True)
     try:
-        mapping_name = _safe_name(mapping.filename, "mapping")
-        mapping_path = folder / mapping_name.name
-        with mapping_path.open("wb") as out:
-            shutil.copyfileobj(mapping.file, out)
-        for upload in files:
-            target = folder / _safe_name(upload.filename, "files")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("wb") as out:
-                shutil.copyfileobj(upload.file, out, length=1 << 20)
+        mapping_path = _receive(folder, mapping, files)
         check_uploaded(mapping_path, folder, runtime.store.model, dataset)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -71,9 +76,33 @@ def ingest(
             shutil.rmtree(folder, ignore_errors=True)
         return {"run": run.summary(), "derived": derived.to_dict()}
 
-    job = runtime.jobs.submit("ingest", f"ingest {mapping_name.name}", work)
+    job = runtime.jobs.submit("ingest", f"ingest {mapping_path.name}", work)
     body = job.to_dict()
     return JSONResponse(body, status_code=202, headers={"Location": f"/api/jobs/{job.id}"})
+
+
+@router.post(
+    "/ingest/preview",
+    summary="Map the first rows of an uploaded mapping's files, storing nothing",
+)
+def ingest_preview(
+    runtime: RuntimeDep,
+    writer: WriterDep,
+    mapping: Annotated[UploadFile, File(description="The mapping (YAML)")],
+    files: Annotated[
+        list[UploadFile], File(description="Source files, named as the mapping names them")
+    ],
+    dataset: Annotated[str | None, Form(description="Dataset name (overrides the mapping)")] = None,
+    rows: Annotated[int, Form(ge=1, le=1000)] = PREVIEW_ROWS,
+) -> dict[str, Any]:
+    folder = runtime.workspace / "uploads" / f"preview-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    try:
+        mapping_path = _receive(folder, mapping, files)
+        check_uploaded(mapping_path, folder, runtime.store.model, dataset)
+        return preview_mapping(mapping_path, folder, runtime.store.model, dataset, rows)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @router.get("/jobs", summary="Background jobs, newest first")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from recoupe.api.deps import ScopedReaderDep, SessionDep, fast_json
+from recoupe import territories
+from recoupe.api.deps import PrincipalDep, ScopedReaderDep, SessionDep, fast_json
 from recoupe.services import places, timeline
 
 router = APIRouter(prefix="/api")
@@ -67,7 +69,7 @@ def bbox(
     north: float,
     east: float,
     schema: Annotated[list[str] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=places.MAX_PLACES)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return places.places_in_box(
@@ -84,7 +86,7 @@ def radius(
     lon: float,
     metres: Annotated[float, Query(gt=0)],
     schema: Annotated[list[str] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=places.MAX_PLACES)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return places.places_in_radius(
@@ -109,3 +111,74 @@ def near(
     return places.colocated(
         session, reader, entity_id, metres=metres, minutes=minutes, limit=limit
     ).to_dict()
+
+
+@router.get(
+    "/entities/{entity_id}/track",
+    tags=["places"],
+    summary="Where this entity was seen, in time order (a person: through their lines)",
+)
+@fast_json
+def track(
+    entity_id: str,
+    session: SessionDep,
+    reader: ScopedReaderDep,
+    since: str | None = None,
+    until: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=places.MAX_TRACK)] = 1000,
+) -> dict[str, Any]:
+    return places.entity_track(
+        session, reader, entity_id, since=since, until=until, limit=limit
+    ).to_dict()
+
+
+_LEVEL = "^(departement|region)$"
+
+
+@router.get(
+    "/territories",
+    tags=["places"],
+    summary="The built-in French régions and départements (codes, names, populations)",
+)
+def territory_list(
+    principal: PrincipalDep,
+    level: Annotated[str | None, Query(pattern=_LEVEL)] = None,
+) -> list[dict[str, Any]]:
+    found = (*territories.regions(), *territories.departements())
+    return [t.to_dict() for t in found if level is None or t.level == level]
+
+
+@router.get(
+    "/territories/outlines",
+    tags=["places"],
+    summary="Their simplified outlines as GeoJSON, the offline basemap of France",
+)
+def territory_outlines(
+    principal: PrincipalDep,
+    level: Annotated[str | None, Query(pattern=_LEVEL)] = None,
+) -> Response:
+    if level is None:
+        body = territories.outlines_path().read_bytes()
+    else:
+        body = json.dumps(territories.outlines(level), separators=(",", ":")).encode()
+    return Response(
+        body, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=86400"}
+    )
+
+
+@router.get(
+    "/territories/locate",
+    tags=["places"],
+    summary="The département and région a point lies in",
+)
+def territory_locate(
+    principal: PrincipalDep,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+) -> dict[str, Any]:
+    found = territories.locate(lat, lon)
+    region = territories.get(found.region, "region") if found and found.region else None
+    return {
+        "departement": found.to_dict() if found else None,
+        "region": region.to_dict() if region else None,
+    }

@@ -232,6 +232,18 @@ class AuditLog:
         rows = self._con().execute(sql, (since, -1 if limit is None else limit))
         return [_row_event(row) for row in rows]
 
+    def recent(
+        self, *, limit: int = 100, before: int | None = None, actor: str | None = None
+    ) -> list[AuditEvent]:
+        """The newest events first (of ``actor`` only, when given), with ``seq < before``."""
+        where, args = ["seq < ?"], [before if before is not None else 2**62]
+        if actor is not None:
+            where.append("actor = ?")
+            args.append(actor)  # type: ignore[arg-type]
+        sql = f"SELECT {FIELDS} FROM audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?"
+        rows = self._con().execute(sql, (*args, limit))
+        return [_row_event(row) for row in rows]
+
     def verify(self) -> Verdict:
         """Check the whole chain, then the head table and the sidecar file."""
         with self._tx() as con:  # the write lock: no append runs halfway through

@@ -60,6 +60,7 @@ class Marking:
             "marking": str(self),
             "level": self.code,
             "level_name": self.name,
+            "rank": self.rank,
             "compartments": sorted(self.compartments),
             "banner": self.banner,
         }

@@ -262,6 +262,11 @@ class GraphService:
             visible = {graph.datasets[c] for c in access.codes.tolist()}
         return parse_filter(filters, more, visible, self.store.model)
 
+    def in_graph(self, ids: Sequence[str]) -> list[str]:
+        """The ids among ``ids`` that are nodes of the link graph, in their order."""
+        graph = self._current().graph
+        return [i for i in ids if graph.find(i) >= 0]
+
     def expand(
         self,
         reader: Reader,

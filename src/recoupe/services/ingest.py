@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from followthemoney.model import Model
 
 from recoupe.errors import ConfigError, MappingError
 from recoupe.mapping.spec import NAME_RE, DatasetMeta, load_mapping
 from recoupe.security.markings import FRENCH, Scale
+from recoupe.security.reader import Reader
 from recoupe.store.base import Progress, Run, Store
 
 
@@ -32,6 +35,46 @@ def ingest_mapping(
             raise MappingError(str(exc), file=str(mapping_path), key="dataset.marking") from exc
         spec = replace(spec, dataset=replace(spec.dataset, marking=str(marking)))
     return store.ingest_mapping(spec, progress)
+
+
+PREVIEW_ROWS = 20
+
+
+def preview_mapping(
+    mapping_path: Path, folder: Path, model: Model, dataset: str | None, rows: int = PREVIEW_ROWS
+) -> dict[str, Any]:
+    """Map the first ``rows`` rows of each source of an uploaded mapping, without storing
+    anything: the real engine runs on a throwaway store in ``folder``. Answers the
+    entities made (FtM form), the rows rejected with their reasons and the values dropped.
+    Text sources are cut to their header and first lines; others are read whole."""
+    spec = load_mapping(mapping_path, model, dataset=dataset)
+    cut = folder / "preview"
+    for query in spec.queries:
+        for path in query.source.paths:
+            source = Path(path)
+            target = cut / source.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with source.open("rb") as f:
+                head = [line for _, line in zip(range(rows + 1), f, strict=False)]
+            target.write_bytes(b"".join(head))
+    shutil.copy(mapping_path, cut / mapping_path.name)
+    from recoupe.store.duckdb import DuckDBStore  # the store module is heavy; load it late
+
+    with DuckDBStore(cut / "store", memory_limit="512MB", threads=1, model=model) as store:
+        run = ingest_mapping(store, cut / mapping_path.name, dataset)
+        reader = Reader.system()
+        entities = [e for _, e in zip(range(200), store.iter_entities(reader), strict=False)]
+        rejected = [r.__dict__ for r in store.rejected(reader, run.run_id)]
+        dropped = [d.__dict__ for d in store.dropped(reader, run.run_id)]
+    for item in rejected + dropped:
+        item["source_file"] = Path(item["source_file"]).name
+    return {
+        "rows": rows,
+        "run": run.summary(),
+        "entities": entities,
+        "rejected_rows": rejected,
+        "dropped_values": dropped,
+    }
 
 
 def import_ftm(store: Store, path: Path, dataset: str, progress: Progress | None = None) -> Run:

@@ -1,4 +1,4 @@
-"""Place use cases: rebuild the location tables, search by area, find who was nearby."""
+"""Place use cases: rebuild the location tables, search by area, who was nearby, tracks."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ from typing import Any
 
 from recoupe.errors import ConfigError, NotFound
 from recoupe.security.reader import Reader
-from recoupe.services.timeline import check_page, check_range, period
+from recoupe.services.timeline import check_range, period
 from recoupe.store.duckdb import DuckDBStore
 from recoupe.store.places import (
     Place,
+    fixed_places,
     in_box,
     in_radius,
     near,
     places_build,
     places_stale,
     refresh_places,
+    track,
 )
 from recoupe.store.timeline import captions, visible_schema
 
@@ -24,6 +26,9 @@ MAX_METRES = 100_000.0
 MAX_MINUTES = 7 * 24 * 60.0
 MAX_NEIGHBOURS = 500
 MAX_EXAMPLES = 20
+MAX_TRACK = 10_000
+#: a page of places: a map asks for a viewport's worth at once
+MAX_PLACES = 10_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,32 @@ class NearReport:
     until: str | None
     stale: bool
     neighbours: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrackReport:
+    """An entity's dated sightings in time order, and the points it is fixed at.
+
+    ``points``: {ts, lat, lon, place_id, place_caption, event_id, schema, role, subject,
+    subject_caption, datasets}, earliest first (``subject`` is the entity or the line it
+    was seen through); ``total`` counts them all when ``limit`` cut the list short.
+    ``fixed``: the entity's own coordinates or addresses, undated: {place_id,
+    place_caption, lat, lon, datasets}.
+    """
+
+    entity_id: str
+    schema: str
+    caption: str | None
+    since: str | None
+    until: str | None
+    limit: int
+    total: int
+    stale: bool
+    points: list[dict[str, Any]] = field(default_factory=list)
+    fixed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +119,13 @@ def _check_point(lat: float, lon: float) -> None:
         raise ConfigError(f"longitude must be between -180 and 180 (got {lon})")
 
 
+def _check_places_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PLACES:
+        raise ConfigError(f"limit must be between 1 and {MAX_PLACES} (got {limit})")
+    if offset < 0:
+        raise ConfigError(f"offset must be zero or more (got {offset})")
+
+
 def _page(
     store: DuckDBStore,
     reader: Reader,
@@ -119,7 +157,7 @@ def places_in_box(
     offset: int = 0,
 ) -> PlacesPage:
     """Entities inside a box; ``west > east`` means the box crosses the 180th meridian."""
-    check_page(limit, offset)
+    _check_places_page(limit, offset)
     _check_point(south, west)
     _check_point(north, east)
     if south > north:
@@ -143,7 +181,7 @@ def places_in_radius(
     offset: int = 0,
 ) -> PlacesPage:
     """Entities within ``metres`` of a point, nearest first."""
-    check_page(limit, offset)
+    _check_places_page(limit, offset)
     _check_point(lat, lon)
     _check_metres(metres)
     _check_schemata(store, schemata)
@@ -233,4 +271,72 @@ def colocated(
         until=until,
         stale=places_stale(store),
         neighbours=rows,
+    )
+
+
+def entity_track(
+    store: DuckDBStore,
+    reader: Reader,
+    entity_id: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 1000,
+) -> TrackReport:
+    """Where an entity was seen, in time order (a person: through the lines they hold).
+
+    ``since`` and ``until`` (ISO dates, both inclusive) bound the sightings; the first
+    ``limit`` are given. The entity's fixed points (its address) come apart, in ``fixed``,
+    whatever the dates. Only sightings whose sources the reader may all see are counted.
+    """
+    if not 1 <= limit <= MAX_TRACK:
+        raise ConfigError(f"limit must be between 1 and {MAX_TRACK} (got {limit})")
+    check_range(since, until)
+    start = period("since", since)[1] if since is not None else None
+    end = period("until", until)[2] if until is not None else None
+    schema = visible_schema(store, reader, entity_id)
+    if schema is None:
+        raise NotFound(f"no entity {entity_id!r}")
+    total, seen = track(store, reader, entity_id, since=start, until=end, limit=limit)
+    fixed = fixed_places(store, reader, entity_id)
+    ids = {entity_id, *(p.place_id for p in fixed)}
+    ids.update(i for s in seen for i in (s.place_id, s.subject))
+    names = captions(store, reader, ids)
+    points = [
+        {
+            "ts": s.ts.isoformat(),
+            "lat": s.lat,
+            "lon": s.lon,
+            "place_id": s.place_id,
+            "place_caption": names.get(s.place_id),
+            "event_id": s.event_id,
+            "schema": s.schema,
+            "role": s.role,
+            "subject": s.subject,
+            "subject_caption": names.get(s.subject),
+            "datasets": list(s.datasets),
+        }
+        for s in seen
+    ]
+    rows = [
+        {
+            "place_id": p.place_id,
+            "place_caption": names.get(p.place_id),
+            "lat": p.lat,
+            "lon": p.lon,
+            "datasets": list(p.datasets),
+        }
+        for p in fixed
+    ]
+    return TrackReport(
+        entity_id=entity_id,
+        schema=schema,
+        caption=names.get(entity_id),
+        since=since,
+        until=until,
+        limit=limit,
+        total=total,
+        stale=places_stale(store),
+        points=points,
+        fixed=rows,
     )

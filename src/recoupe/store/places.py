@@ -3,7 +3,7 @@
 The tables (``places``, ``sightings``, ``sighting_ids``) are built by
 :func:`recoupe.store.places_build.refresh_places`; this module reads them: entities in a
 box or a circle, and who was near whom (:func:`near`). Every read keeps only rows whose
-sources the reader may all see.
+sources the reader may all see. :func:`track` gives one entity's sightings in time order.
 """
 
 from __future__ import annotations
@@ -26,12 +26,15 @@ __all__ = [
     "Neighbour",
     "Place",
     "PlacesBuild",
+    "Sighting",
+    "fixed_places",
     "in_box",
     "in_radius",
     "near",
     "places_build",
     "places_stale",
     "refresh_places",
+    "track",
 ]
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -81,6 +84,21 @@ class Neighbour:
     last: datetime
     closest: float
     examples: tuple[Encounter, ...]
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One dated sighting of ``subject`` (the entity, or a line it holds) at a place."""
+
+    ts: datetime
+    lat: float
+    lon: float
+    place_id: str
+    event_id: str
+    subject: str
+    schema: str
+    role: str
+    datasets: tuple[str, ...]
 
 
 def require_places(store: DuckDBStore) -> PlacesBuild:
@@ -354,3 +372,89 @@ def near(
         )
         for r in rows
     ]
+
+
+# -- tracks -----------------------------------------------------------------------------
+def track(
+    store: DuckDBStore,
+    reader: Reader,
+    entity_id: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+) -> tuple[int, list[Sighting]]:
+    """Sightings of ``entity_id`` and of the lines it holds, earliest first; (total, page).
+
+    The entity's own sightings (a traveller) and those of what it holds (a person's phone
+    lines), the same ones :func:`near` starts from. ``since`` (inclusive) and ``until``
+    (exclusive) bound the time; the page is the first ``limit`` of them. A sighting is
+    kept only when its three sources (the event, the place's link, the coordinates) are
+    all visible; ``datasets`` names them.
+    """
+    require_places(store)
+    vis = _visible(store, reader, "place_source_id", "coord_source_id")
+    me = related(store, reader, [entity_id])
+    found = store.con.execute("SELECT list(hash(x)) FROM unnest($me::VARCHAR[]) t(x)", {"me": me})
+    hashes: list[int] = (found.fetchone() or [[]])[0] or []
+    if not hashes:
+        return 0, []
+    mine_h = "(" + ", ".join(str(h) for h in hashes) + ")"
+    rows = store.con.execute(
+        f"""
+        WITH page AS (
+            SELECT count(*) OVER () AS total, * FROM sightings
+            WHERE {vis} AND subject_h IN {mine_h}
+              AND ($since::TIMESTAMP IS NULL OR ts >= $since::TIMESTAMP)
+              AND ($until::TIMESTAMP IS NULL OR ts < $until::TIMESTAMP)
+            ORDER BY ts, event_h, role, place_h, subject_h
+            LIMIT $limit)
+        SELECT p.total, p.ts, p.lat, p.lon, p.place_h, p.event_h, p.subject_h, p.schema,
+               p.role, list_sort(list_distinct([a.dataset, b.dataset, c.dataset]))
+        FROM page p JOIN sources a ON a.source_id = p.source_id
+                    JOIN sources b ON b.source_id = p.place_source_id
+                    JOIN sources c ON c.source_id = p.coord_source_id
+        ORDER BY p.ts, p.event_h, p.role, p.place_h, p.subject_h
+        """,
+        {"since": since, "until": until, "limit": limit},
+    ).fetchall()
+    if not rows:
+        return 0, []
+    names = _names(store, "sighting_ids", (h for r in rows for h in (r[4], r[6])))
+    events = _names(store, "sighting_events", (r[5] for r in rows))
+    sightings = [
+        Sighting(
+            ts=r[1],
+            lat=float(r[2]),
+            lon=float(r[3]),
+            place_id=names.get(r[4], str(r[4])),
+            event_id=events.get(r[5], str(r[5])),
+            subject=names.get(r[6], str(r[6])),
+            schema=str(r[7]),
+            role=str(r[8]),
+            datasets=tuple(r[9]),
+        )
+        for r in rows
+    ]
+    # ties in time are put in the order of the ids, not of their hashes
+    sightings.sort(key=lambda s: (s.ts, s.event_id, s.role, s.place_id, s.subject))
+    return int(rows[0][0]), sightings
+
+
+def fixed_places(store: DuckDBStore, reader: Reader, entity_id: str) -> list[Place]:
+    """The entity's own points (coordinates of its own, or its addresses), by place id."""
+    require_places(store)
+    vis = _visible(store, reader, "coord_source_id")
+    rows = store.con.execute(
+        f"""
+        WITH p AS (SELECT * FROM places WHERE {vis} AND entity_id = $entity)
+        SELECT p.entity_id, p.schema, p.place_id, p.lat, p.lon,
+               list_sort(list_distinct(list(f.dataset) || list(c.dataset)))
+        FROM p JOIN sources f ON f.source_id = p.source_id
+               JOIN sources c ON c.source_id = p.coord_source_id
+        GROUP BY p.entity_id, p.schema, p.place_id, p.lat, p.lon
+        ORDER BY p.place_id, p.lat, p.lon
+        """,
+        {"entity": entity_id},
+    ).fetchall()
+    return [Place(r[0], r[1], r[2], float(r[3]), float(r[4]), tuple(r[5])) for r in rows]
