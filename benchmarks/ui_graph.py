@@ -45,6 +45,25 @@ ARGS = [
 ]
 
 
+# Frames drawn while the camera zooms for 3 s, and animation frames in 2 s of rest.
+ZOOM = """() => new Promise((resolve) => {
+    const sigma = document.querySelector('#graph')._sigma;
+    let frames = 0;
+    let done = false;
+    const count = () => { frames += 1; if (!done) requestAnimationFrame(count); };
+    requestAnimationFrame(count);
+    sigma.getCamera().animate({ ratio: 0.2 }, { duration: 3000 });
+    setTimeout(() => { done = true; resolve(frames); }, 3000);
+})"""
+IDLE = """() => new Promise((resolve) => {
+    let frames = 0;
+    let done = false;
+    const count = () => { frames += 1; if (!done) requestAnimationFrame(count); };
+    requestAnimationFrame(count);
+    setTimeout(() => { done = true; resolve(frames); }, 2000);
+})"""
+
+
 def _busiest(settings: Settings, n: int) -> list[str]:
     with open_workspace(settings) as store:
         rows = store.con.execute(
@@ -108,23 +127,18 @@ def main() -> None:
         result["open_s"] = round(time.perf_counter() - started, 2)
         result["nodes_drawn"] = int(page.get_attribute("#graph", "data-order") or 0)
         result["edges_drawn"] = int(page.get_attribute("#graph", "data-size") or 0)
-        frames = page.evaluate(
-            """() => new Promise((resolve) => {
-                const sigma = document.querySelector('#graph')._sigma;
-                let frames = 0;
-                const count = () => { frames += 1; if (!done) requestAnimationFrame(count); };
-                let done = false;
-                requestAnimationFrame(count);
-                sigma.getCamera().animate({ ratio: 0.2 }, { duration: 3000 });
-                setTimeout(() => { done = true; resolve(frames); }, 3000);
-            })"""
-        )
+        frames = page.evaluate(ZOOM)
         result["zoom_fps"] = round(frames / 3.0, 1)
+        result["idle_fps"] = round(page.evaluate(IDLE) / 2.0, 1)
         started = time.perf_counter()
         page.select_option("#graph-pick", index=1)
         page.wait_for_selector("#graph-info .selected-node")
         result["select_s"] = round(time.perf_counter() - started, 3)
         page.screenshot(path=str(OUT / f"ui-graph-{args.nodes}.png"))
+        # The same zoom on an empty graph: what the renderer costs with nothing to draw.
+        page.click("#graph-clear")
+        page.wait_for_selector("#graph[data-order='0']")
+        result["empty_zoom_fps"] = round(page.evaluate(ZOOM) / 3.0, 1)
         browser.close()
     server.should_exit = True
     OUT.mkdir(exist_ok=True)
