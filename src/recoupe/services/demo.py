@@ -56,7 +56,7 @@ def demo_accounts(settings: Settings) -> list[DemoAccount]:
                     compartments=compartments,
                     password=password,
                 )
-            shown = "//".join([clearance, *compartments])
+            shown = "//".join([clearance, "/".join(compartments)]) if compartments else clearance
             made.append(DemoAccount(login, password, role, shown, sees))
     return made
 
