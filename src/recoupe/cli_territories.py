@@ -27,7 +27,7 @@ def list_command(level: str | None, region: str | None, as_json: bool) -> None:
     if region is not None:
         found = territories.members(territories.find(region, level="region").code)
     else:
-        found = tuple(t for t in (*territories.regions(), *territories.departements()))
+        found = (*territories.regions(), *territories.departements())
         if level is not None:
             found = tuple(t for t in found if t.level == level)
 
@@ -49,8 +49,8 @@ def show_command(name_or_code: str, level: str | None, as_json: bool) -> None:
     data = found.to_dict()
     if found.level == "region":
         data["departements"] = [t.code for t in territories.members(found.code)]
-    elif found.region is not None:
-        data["region_name"] = territories.get(found.region, "region").name
+    elif (region := territories.region_of(found)) is not None:
+        data["region_name"] = region.name
 
     def text() -> None:
         click.echo(f"{territories.LABELS[found.level]} {found.label}")
@@ -72,7 +72,7 @@ def show_command(name_or_code: str, level: str | None, as_json: bool) -> None:
 def locate_command(latitude: float, longitude: float, as_json: bool) -> None:
     """The département (and région) a point lies in."""
     found = territories.locate(latitude, longitude)
-    region = territories.get(found.region, "region") if found and found.region else None
+    region = territories.region_of(found) if found else None
     data = {
         "latitude": latitude,
         "longitude": longitude,

@@ -177,7 +177,7 @@ def territory_locate(
     lon: Annotated[float, Query(ge=-180, le=180)],
 ) -> dict[str, Any]:
     found = territories.locate(lat, lon)
-    region = territories.get(found.region, "region") if found and found.region else None
+    region = territories.region_of(found) if found else None
     return {
         "departement": found.to_dict() if found else None,
         "region": region.to_dict() if region else None,

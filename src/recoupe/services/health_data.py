@@ -202,6 +202,9 @@ class RegionForecast:
                 {
                     "hospital": h.code,
                     "name": h.name,
+                    "entity_id": h.entity_id,
+                    "latitude": h.latitude,
+                    "longitude": h.longitude,
                     "departement": h.departement,
                     "departement_name": _territory_name(h.departement, "departement"),
                     "icu_beds": h.icu_beds,

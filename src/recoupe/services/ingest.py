@@ -14,6 +14,7 @@ from recoupe.mapping.spec import NAME_RE, DatasetMeta, load_mapping
 from recoupe.security.markings import FRENCH, Scale
 from recoupe.security.reader import Reader
 from recoupe.store.base import Progress, Run, Store
+from recoupe.store.duckdb import DuckDBStore
 
 
 def ingest_mapping(
@@ -58,8 +59,6 @@ def preview_mapping(
                 head = [line for _, line in zip(range(rows + 1), f, strict=False)]
             target.write_bytes(b"".join(head))
     shutil.copy(mapping_path, cut / mapping_path.name)
-    from recoupe.store.duckdb import DuckDBStore  # the store module is heavy; load it late
-
     with DuckDBStore(cut / "store", memory_limit="512MB", threads=1, model=model) as store:
         run = ingest_mapping(store, cut / mapping_path.name, dataset)
         reader = Reader.system()

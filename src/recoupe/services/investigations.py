@@ -190,7 +190,7 @@ class Investigations(SQLiteFile):
         member = Member.of(reader)
         found = self._row(investigation_id, member)
         saved = {n["id"]: n for n in found.pop("nodes")}
-        visible = _visible(store, reader, list(saved))
+        visible, datasets = _seen(store, reader, list(saved))
         nodes: list[dict[str, Any]] = []
         edges: list[dict[str, Any]] = []
         linked = graph.in_graph(visible)
@@ -203,9 +203,7 @@ class Investigations(SQLiteFile):
         for node in nodes:
             position = saved.get(node["id"], {})
             node["x"], node["y"] = position.get("x"), position.get("y")
-        datasets = _datasets(store, reader, visible) | {
-            e["dataset"] for e in edges if e.get("dataset")
-        }
+        datasets |= {e["dataset"] for e in edges if e.get("dataset")}
         marking = marking_of(store, reader, datasets)
         return {
             **found,
@@ -232,7 +230,7 @@ class Investigations(SQLiteFile):
         nodes = _nodes(body.get("nodes", []))
         shares = _shares(body.get("shares"))
         ids = [n.id for n in nodes]
-        marking = marking_of(store, reader, _datasets(store, reader, ids))
+        marking = marking_of(store, reader, _seen(store, reader, ids)[1])
         payload = json.dumps([n.__dict__ for n in nodes], separators=(",", ":"))
         now = _now()
         with self._tx() as con:
@@ -284,18 +282,18 @@ def _in(ids: Iterable[str]) -> str:
     return ", ".join(quote_str(i) for i in ids)
 
 
-def _visible(store: DuckDBStore, reader: Reader, ids: Sequence[str]) -> list[str]:
-    """The ids among ``ids`` that ``reader`` may see, in their order."""
+def _seen(store: DuckDBStore, reader: Reader, ids: Sequence[str]) -> tuple[list[str], set[str]]:
+    """The ids among ``ids`` that ``reader`` may see (in their order), and the datasets
+    of what they see of them."""
     if not ids:
-        return []
-    seen = {
-        r[0]
-        for r in store.con.execute(
-            f"SELECT DISTINCT entity_id FROM statements WHERE entity_id IN ({_in(ids)}) "
-            f"AND ({store.scope_sql(reader)})"
-        ).fetchall()
-    }
-    return [i for i in ids if i in seen]
+        return [], set()
+    rows = store.con.execute(
+        "SELECT DISTINCT s.entity_id, so.dataset FROM statements s "
+        "JOIN sources so USING (source_id) "
+        f"WHERE s.entity_id IN ({_in(ids)}) AND ({store.scope_sql(reader)})"
+    ).fetchall()
+    seen = {r[0] for r in rows}
+    return [i for i in ids if i in seen], {r[1] for r in rows}
 
 
 def _unlinked(store: DuckDBStore, reader: Reader, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -313,13 +311,3 @@ def _unlinked(store: DuckDBStore, reader: Reader, ids: Sequence[str]) -> list[di
         for i in ids
         if i in found
     ]
-
-
-def _datasets(store: DuckDBStore, reader: Reader, ids: Sequence[str]) -> set[str]:
-    if not ids:
-        return set()
-    rows = store.con.execute(
-        "SELECT DISTINCT so.dataset FROM statements s JOIN sources so USING (source_id) "
-        f"WHERE s.entity_id IN ({_in(ids)}) AND ({store.scope_sql(reader)})"
-    ).fetchall()
-    return {r[0] for r in rows}

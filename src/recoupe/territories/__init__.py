@@ -43,6 +43,7 @@ __all__ = [
     "mapping_path",
     "members",
     "outlines",
+    "region_of",
     "regions",
 ]
 
@@ -187,6 +188,11 @@ def find(text: str, level: str | None = None) -> Territory:
         raise NotFound(f"no French département or région is called {text!r} (a code or a name)")
     both = " or ".join(f"the {LABELS[t.level]} {t.label}" for t in hits)
     raise ConfigError(f"{text!r} could be {both}: say which level")
+
+
+def region_of(territory: Territory) -> Territory | None:
+    """The région of a département (``None`` for a région)."""
+    return get(territory.region, "region") if territory.region else None
 
 
 def members(region: str) -> tuple[Territory, ...]:

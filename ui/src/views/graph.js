@@ -172,14 +172,13 @@ export async function render(main, { params, go }) {
       });
     }
     // New nodes start beside a placed neighbour, so an expansion grows from where it was.
-    graph.forEachNode((node, attrs) => {
+    graph.forEachNode((node) => {
       if (previous.hasNode(node)) return;
       const placed = graph.neighbors(node).find((n) => previous.hasNode(n));
       if (placed) {
         const p = previous.getNodeAttributes(placed);
         graph.mergeNodeAttributes(node, { x: p.x + (Math.random() - 0.5) * 0.1, y: p.y + (Math.random() - 0.5) * 0.1 });
       }
-      void attrs;
     });
     // Past a few thousand nodes, draw edges and labels only when the camera rests: the
     // view stays fluid while panning and zooming, even without a GPU.

@@ -3,9 +3,7 @@
 // transmission trees of the traced cases. Each section loads on its own: one refused or
 // failing request shows its error in its section and leaves the others be.
 
-import * as maplibregl from "maplibre-gl";
-import "maplibre-gl/dist/maplibre-gl.css";
-import workerSource from "maplibre-gl/dist/maplibre-gl-worker.mjs" with { type: "text" };
+import { maplibregl, useBundledWorker } from "../maplibre.js";
 import { ApiError, get } from "../api.js";
 import { forget, showing } from "../banner.js";
 import { addDays, chart, dayTime, niceMax, tree } from "../charts.js";
@@ -311,19 +309,6 @@ const CSS = `
 #view-health .health-popup { font-size: 13px; }
 `;
 
-let workerUrl = null;
-
-/** MapLibre's worker from a blob: URL (the bundle does not ship it as a file). */
-function useBundledWorker() {
-  if (workerUrl) return;
-  if (maplibregl.getWorkerUrl && maplibregl.getWorkerUrl()) {
-    workerUrl = maplibregl.getWorkerUrl();
-    if (String(workerUrl).startsWith("blob:")) return;
-  }
-  workerUrl = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
-  maplibregl.setWorkerUrl(workerUrl);
-}
-
 function errorBox(exc) {
   let head = tr("error");
   if (exc instanceof ApiError && exc.status === 403) head = tr("error.refused");
@@ -382,8 +367,8 @@ export async function render(main, { params }) {
   };
   const forecast = once(() => get("/api/health/forecast"));
   const territories = once(() => get("/api/territories", { level: "departement" }));
-  const hospitalPlaces = once(() => locateHospitals());
-  const ctx = { alive: () => alive, shows, forecast, territories, hospitalPlaces, params, undo };
+  const ctx = { alive: () => alive, shows, forecast, territories, params, undo };
+  ctx.hospitalPlaces = once(() => locateHospitals(ctx));
 
   const run = async (name, work) => {
     const body = bodies[name];
@@ -668,17 +653,13 @@ async function alertsSection(body, ctx) {
 // -- 4. transfers: table and map ---------------------------------------------------------
 
 /** Every visible hospital's code, name and coordinates (from its entity). */
-async function locateHospitals() {
-  const found = await get("/api/search", { schema: "Hospital", limit: 100, facets: false });
-  const entities = await Promise.all((found.results || []).map((r) => get(`/api/entities/${encodeURIComponent(r.id)}`).catch(() => null)));
+/** Where each hospital is (code -> {id, code, name, departement, lat, lon}), from the
+ * forecast's hospitals (the server reads their coordinates with them). */
+async function locateHospitals(ctx) {
+  const fc = await ctx.forecast();
   const out = new Map();
-  for (const e of entities) {
-    if (!e) continue;
-    const p = e.properties || {};
-    const code = p.idNumber?.[0] || e.id.slice(0, 8);
-    const lat = Number.parseFloat(p.latitude?.[0]);
-    const lon = Number.parseFloat(p.longitude?.[0]);
-    out.set(code, { id: e.id, code, name: p.name?.[0] || code, departement: p.departement?.[0], lat, lon });
+  for (const x of fc.hospitals || []) {
+    out.set(x.hospital, { id: x.entity_id, code: x.hospital, name: x.name, departement: x.departement, lat: x.latitude ?? Number.NaN, lon: x.longitude ?? Number.NaN });
   }
   return out;
 }

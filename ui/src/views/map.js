@@ -3,9 +3,7 @@
 // window, and "who was there" by drawing a circle. Nothing is fetched but from this server:
 // no tiles, glyphs or sprites; labels are HTML popups.
 
-import * as maplibregl from "maplibre-gl";
-import "maplibre-gl/dist/maplibre-gl.css";
-import workerSource from "maplibre-gl/dist/maplibre-gl-worker.mjs" with { type: "text" };
+import { maplibregl, useBundledWorker } from "../maplibre.js";
 import { ApiError, get } from "../api.js";
 import { forget, showing } from "../banner.js";
 import { clear, h } from "../dom.js";
@@ -114,15 +112,6 @@ const PLACES_LIMIT = 2000;
 const FOUND_LIMIT = 500;
 const SLIDER_STEPS = 1000;
 const TRACKED = new Set(["Person", "Phone"]);
-
-let workerUrl = null;
-
-/** MapLibre's worker from a blob: URL (the bundle does not ship it as a file). */
-function useBundledWorker() {
-  if (workerUrl) return;
-  workerUrl = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
-  maplibregl.setWorkerUrl(workerUrl);
-}
 
 // the map and the side panel: the rest of the window under the header and the toolbar
 const PANE =

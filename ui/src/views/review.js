@@ -31,8 +31,8 @@ export async function render(main) {
         const last = judged.pop();
         if (last === undefined) return;
         await del(`/api/resolve/judgements/${last}`, { reason: "annulé depuis la file" });
-        status.textContent = `${t("review.undo")} : ${last}`;
         await load();
+        status.textContent = `${t("review.undo")} : ${last}`; // once the queue shows it
       },
     },
     t("review.undo"),
@@ -53,8 +53,8 @@ export async function render(main) {
         const decide = async (verdict) => {
           const found = await post("/api/resolve/judgements", { left: pair.left, right: pair.right, verdict });
           judged.push(found.judgement_id);
-          status.textContent = `${t(`review.${verdict}`)} : ${found.judgement_id}`;
           await load();
+          status.textContent = `${t(`review.${verdict}`)} : ${found.judgement_id}`;
         };
         return h(
           "article",

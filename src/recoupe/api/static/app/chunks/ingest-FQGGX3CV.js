@@ -1,4 +1,4 @@
-import{g as w,h,k as v,m as j,n as l,o as e,p as d}from"./chunk-KEDKKETR.js";var k=`mon_jeu:
+import{h as w,i as h,l as v,n as j,o as l,p as e,q as d}from"./chunk-CG2JZU7U.js";var k=`mon_jeu:
   title: "Mon jeu de donn\xE9es"
   marking: DR
   queries:
