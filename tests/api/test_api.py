@@ -262,3 +262,27 @@ def test_a_preview_maps_the_first_rows_and_stores_nothing(api: TestClient, tmp_p
     assert "Zoé Apercu" in names
     assert found["rejected_rows"] and found["rejected_rows"][0]["source_file"] == "people.csv"
     assert "apercu" not in {d["name"] for d in api.get("/api/datasets").json()}
+
+
+def test_ontology_labels_are_served_in_french_and_english(api: TestClient) -> None:
+    fr = api.get("/api/ontology/labels", params={"lang": "fr"})
+    assert fr.status_code == 200, fr.text
+    assert fr.json()["schemata"]["Person"]["label"] == "Personne"
+    assert fr.json()["properties"]["birthDate"] == "Date de naissance"
+    en = api.get("/api/ontology/labels", params={"lang": "en"}).json()
+    assert en["schemata"]["Phone"]["label"] == "Phone line"
+    bad = api.get("/api/ontology/labels", params={"lang": "de"})
+    assert bad.status_code == 400
+    assert "lang 'de'" in bad.json()["detail"]
+
+
+def test_problem_titles_follow_the_accept_language(api: TestClient) -> None:
+    missing = "/api/entities/no-such-entity"
+    french = api.get(missing, headers={"Accept-Language": "fr-FR, fr;q=0.9, en;q=0.5"})
+    assert french.status_code == 404
+    assert french.json()["title"] == "Introuvable"
+    english = api.get(missing, headers={"Accept-Language": "en-GB"})
+    assert english.json()["title"] == "Not found"
+    # The detail names the culprit in every language.
+    assert french.json()["detail"] == english.json()["detail"]
+    assert "no-such-entity" in french.json()["detail"]

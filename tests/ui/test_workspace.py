@@ -65,6 +65,8 @@ def test_search_opens_the_entity_with_its_sources(browser: Browser, served: Serv
     page.wait_for_selector("#entity-properties tbody tr")
     assert name.split()[0].lower() in page.text_content("#entity-caption").lower()
     assert page.locator("#entity-properties .source .tag").count() >= 1
+    # Property labels in French, the identifier in the tooltip.
+    assert page.text_content("#entity-properties th[title='name']") == "Nom"
     assert page.text_content("#banner-top") == page.text_content(".marking-line strong")
     page.wait_for_selector("#entity-related li")
     browser.shot("entity")
@@ -81,7 +83,9 @@ def test_the_hidden_cell_shows_in_the_graph_with_a_path(browser: Browser, served
     nodes = browser.order()
     assert nodes >= 2
     # Expand the phone line: the lines it called appear.
-    phone = page.locator("#graph-pick option", has_text="(Phone)").first.get_attribute("value")
+    # Types show in French: the schema Phone is a « Ligne téléphonique ».
+    line = page.locator("#graph-pick option", has_text="(Ligne téléphonique)")
+    phone = line.first.get_attribute("value")
     page.click("#graph", position={"x": 5, "y": 5})  # on the background: nothing selected
     page.select_option("#graph-pick", phone)
     page.click("#graph-expand")
@@ -119,3 +123,36 @@ def test_a_pair_is_judged_then_undone(browser: Browser, served: Served) -> None:
     page.click("#review-undo")
     page.wait_for_selector("#review-status:text('Annuler')")
     assert page.locator(f"article.pair[data-left='{left}']").count() >= 1  # back in the queue
+
+
+# Add nodes to the graph in view, then zoom: the picture moves, the graph is drawn at rest.
+GROW = """(n) => {
+    const graph = document.querySelector('#graph')._graph;
+    for (let i = 0; i < n; i++)
+        graph.addNode(`extra-${i}`, { x: Math.cos(i), y: Math.sin(i), size: 3, color: '#888' });
+    return graph.order;
+}"""
+ZOOM = """() => { const s = document.querySelector('#graph')._sigma;
+    s.getCamera().animate({ ratio: s.getCamera().ratio * 0.4 }, { duration: 1500 }); }"""
+
+
+def test_a_big_graph_moves_as_a_picture_and_is_drawn_at_rest(
+    browser: Browser, served: Served
+) -> None:
+    browser.login(*served.account("analyst"))
+    page = browser.page
+    (_, first), *_ = _cell(served)
+    browser.goto(f"entity/{first}")
+    page.click("#entity-expand")
+    page.wait_for_selector("#view-graph[data-ready='1']")
+    assert page.evaluate(GROW, 3_500) > 3_000
+    page.wait_for_selector("#graph[data-moving='0']")
+    drawn = int(page.get_attribute("#graph", "data-drawn") or 0)
+    page.evaluate(ZOOM)
+    page.wait_for_selector("#graph[data-moving='1']")
+    assert page.locator("#graph canvas.graph-picture").is_visible()
+    browser.shot("graph-moving")
+    page.wait_for_selector("#graph[data-moving='0']", timeout=30_000)
+    assert int(page.get_attribute("#graph", "data-previewed") or 0) >= 1
+    assert int(page.get_attribute("#graph", "data-drawn") or 0) > drawn
+    assert not page.locator("#graph canvas.graph-picture").is_visible()

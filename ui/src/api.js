@@ -1,5 +1,7 @@
 // The one way the workspace talks to the server: same origin, session cookie, CSRF token.
 
+import { language } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, detail, body) {
     super(detail);
@@ -56,7 +58,8 @@ export async function request(method, path, options = {}) {
 }
 
 async function send(method, path, { params, json, body, raw } = {}) {
-  const headers = { Accept: "application/json" };
+  // The server's error titles follow the page's language; their details name the culprit.
+  const headers = { Accept: "application/json", "Accept-Language": language() === "fr" ? "fr-FR, fr;q=0.9, en;q=0.5" : "en" };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (justification) headers["X-Recoupe-Justification"] = justification;
   if (json !== undefined) {
@@ -73,8 +76,10 @@ async function send(method, path, { params, json, body, raw } = {}) {
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
-    const detail = (data && (data.detail || data.title)) || response.statusText;
-    throw new ApiError(response.status, typeof detail === "string" ? detail : JSON.stringify(detail), data);
+    let detail = (data && (data.detail || data.title)) || response.statusText;
+    if (typeof detail !== "string") detail = JSON.stringify(detail);
+    const title = data && typeof data.title === "string" ? data.title : "";
+    throw new ApiError(response.status, title && title !== detail ? `${title} : ${detail}` : detail, data);
   }
   return data;
 }

@@ -41,6 +41,7 @@ const fr = {
   "entity.add": "Ajouter à l'enquête",
   "entity.near": "Qui était à proximité",
   "entity.noplace": "Aucun lieu connu",
+  "graph.links": "{n} liens",
   "graph.expand": "Développer",
   "graph.path": "Chemin entre les deux sélectionnés",
   "graph.communities": "Couleur par communauté",
@@ -132,6 +133,7 @@ const en = {
   "entity.add": "Add to the investigation",
   "entity.near": "Who was nearby",
   "entity.noplace": "No known place",
+  "graph.links": "{n} links",
   "graph.expand": "Expand",
   "graph.path": "Path between the two selected",
   "graph.communities": "Colour by community",
@@ -200,6 +202,41 @@ export function setLanguage(next) {
 export function t(key, vars = {}) {
   const text = dictionaries[lang][key] ?? fr[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+}
+
+// The ontology's labels in the current language (GET /api/ontology/labels): FollowTheMoney's
+// translations and Recoupe's own. Until they arrive, identifiers show as they are.
+let vocabulary = null;
+
+export function setVocabulary(labels) {
+  vocabulary = labels && labels.lang === lang ? labels : null;
+}
+
+export function vocabularyLanguage() {
+  return vocabulary ? vocabulary.lang : null;
+}
+
+/** The label of a schema ("Person" → "Personne"); ``plural`` for its plural. */
+export function schemaLabel(schema, plural = false) {
+  const entry = vocabulary && vocabulary.schemata[schema];
+  if (!entry) return schema;
+  return plural ? entry.plural || entry.label : entry.label;
+}
+
+/** The label of a property of a schema ("Person", "birthDate" → "Date de naissance"). */
+export function propLabel(schema, prop) {
+  if (!vocabulary || !prop) return prop;
+  const odd = vocabulary.exceptions[schema];
+  return (odd && odd[prop]) || vocabulary.properties[prop] || prop;
+}
+
+/** The label of a link: an edge schema's verb ("a appelé") or the property's label. */
+export function linkLabel(kind, schema, prop) {
+  if (kind === "edge") {
+    const entry = vocabulary && vocabulary.schemata[schema];
+    return (entry && (entry.edge || entry.label)) || schema;
+  }
+  return propLabel(schema, prop);
 }
 
 export function formatNumber(value) {

@@ -3,7 +3,7 @@
 import { ApiError, currentJustification, get, onJustificationRequired, post, setJustification } from "./api.js";
 import { resetBanner } from "./banner.js";
 import { h, clear } from "./dom.js";
-import { language, setLanguage, t } from "./i18n.js";
+import { language, setLanguage, setVocabulary, t, vocabularyLanguage } from "./i18n.js";
 import { state } from "./state.js";
 import "./style.css";
 
@@ -134,6 +134,10 @@ async function render() {
       loginPage(root);
       return;
     }
+  }
+  if (vocabularyLanguage() !== language()) {
+    // Schema and property labels in the page's language; identifiers stand in if this fails.
+    setVocabulary(await get("/api/ontology/labels", { lang: language() }).catch(() => null));
   }
   clear(document.getElementById("chrome"), header());
   const { name, args, params } = parseHash();

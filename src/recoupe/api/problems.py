@@ -43,7 +43,40 @@ STATUS: list[tuple[type[RecoupeError], int, str]] = [
 ]
 
 
-def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+# Titles in French, for clients whose Accept-Language puts French first (RFC 9457 lets the
+# title follow content negotiation; the detail, which names the culprit, stays as written).
+FRENCH_TITLES = {
+    "Authentication required": "Authentification requise",
+    "Not allowed": "Non autorisé",
+    "Justification required": "Justification requise",
+    "Too many attempts": "Trop de tentatives",
+    "Request too large": "Requête trop volumineuse",
+    "Not found": "Introuvable",
+    "Not supported": "Non pris en charge",
+    "Invalid parameter": "Paramètre invalide",
+    "Unknown schema or property": "Schéma ou propriété inconnus",
+    "Invalid mapping": "Mapping invalide",
+    "Unreadable source": "Source illisible",
+    "Import failed": "Échec de l'import",
+    "Operation refused": "Opération refusée",
+    "Invalid request": "Requête invalide",
+    "Internal error": "Erreur interne",
+}
+
+
+def prefers_french(request: Request | None) -> bool:
+    """Whether the request's first language is French (``Accept-Language: fr-FR, en``)."""
+    if request is None:
+        return False
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return first == "fr" or first.startswith("fr-")
+
+
+def problem(
+    status: int, title: str, detail: str, request: Request | None = None, **extra: object
+) -> JSONResponse:
+    if prefers_french(request):
+        title = FRENCH_TITLES.get(title, title)
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
@@ -55,13 +88,13 @@ def install(app: FastAPI) -> None:
     async def recoupe_error(request: Request, exc: RecoupeError) -> JSONResponse:
         for kind, status, title in STATUS:
             if isinstance(exc, kind):
-                response = problem(status, title, str(exc))
+                response = problem(status, title, str(exc), request)
                 if status == 401:
                     response.headers["WWW-Authenticate"] = 'Bearer realm="recoupe"'
                 if isinstance(exc, TooManyAttempts):
                     response.headers["Retry-After"] = str(exc.retry_after)
                 return response
-        return problem(409, "Operation refused", str(exc))
+        return problem(409, "Operation refused", str(exc), request)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -70,11 +103,11 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
-        return problem(422, "Invalid request", detail, errors=errors)
+        return problem(422, "Invalid request", detail, request, errors=errors)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), request)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:
@@ -83,4 +116,5 @@ def install(app: FastAPI) -> None:
             500,
             "Internal error",
             "the server failed to answer; the error is in its log",
+            request,
         )

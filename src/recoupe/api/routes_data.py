@@ -52,6 +52,21 @@ def dataset(name: str, session: SessionDep, reader: ReaderDep) -> dict[str, Any]
     return session.dataset(reader, name).__dict__
 
 
+@router.get(
+    "/ontology/labels",
+    tags=["ontology"],
+    summary="Labels of schemata and properties, in French or English",
+)
+@fast_json
+def ontology_labels(
+    reader: ReaderDep,
+    lang: Annotated[str, Query(description="fr or en")] = "fr",
+) -> dict[str, Any]:
+    from recoupe.ontology.labels import labels
+
+    return labels(lang)
+
+
 class MarkingBody(BaseModel):
     level: str = Field(description="NP, DR, S, TS or the full name of a level")
     compartments: list[str] = Field(default_factory=list, description="Compartments needed")

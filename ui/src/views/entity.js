@@ -4,7 +4,7 @@
 import { get } from "../api.js";
 import { showing } from "../banner.js";
 import { clear, h } from "../dom.js";
-import { formatNumber, language, t } from "../i18n.js";
+import { formatNumber, language, linkLabel, propLabel, schemaLabel, t } from "../i18n.js";
 import { addToGraph, snapshot } from "../state.js";
 
 let markings = null;
@@ -27,14 +27,15 @@ function propertyRows(entity, marks, captions) {
   const rows = [];
   const hidden = new Set(["id"]);
   const statements = entity.statements.filter((s) => !hidden.has(s.prop));
-  statements.sort((a, b) => a.prop.localeCompare(b.prop) || a.value.localeCompare(b.value));
+  const label = (prop) => propLabel(entity.schema, prop);
+  statements.sort((a, b) => label(a.prop).localeCompare(label(b.prop)) || a.value.localeCompare(b.value));
   for (const s of statements) {
     const linked = captions.get(s.value);
     rows.push(
       h(
         "tr",
         {},
-        h("th", { scope: "row" }, s.prop),
+        h("th", { scope: "row", title: s.prop }, label(s.prop)),
         h(
           "td",
           {},
@@ -75,7 +76,7 @@ export async function render(main, { args, go }) {
     h(
       "div",
       { class: "entity-head" },
-      h("h1", { id: "entity-caption" }, h("span", { class: `schema schema-${entity.schema}` }, entity.schema), " ", caption),
+      h("h1", { id: "entity-caption" }, h("span", { class: `schema schema-${entity.schema}`, title: entity.schema }, schemaLabel(entity.schema)), " ", caption),
       h("div", { class: "marking-line" }, `${t("entity.marking")} : `, h("strong", {}, entity.banner)),
       h(
         "div",
@@ -124,9 +125,10 @@ export async function render(main, { args, go }) {
       for (const edge of around.edges) if (edge.dataset) datasets.add(edge.dataset);
       showing("entity", [...datasets]);
       const via = new Map();
+      const schemaOf = new Map(around.nodes.map((n) => [n.id, n.schema]));
       for (const edge of around.edges) {
         const other = edge.source === id ? edge.target : edge.source;
-        via.set(other, edge.kind === "edge" ? edge.schema : edge.prop);
+        via.set(other, linkLabel(edge.kind, edge.kind === "edge" ? edge.schema : schemaOf.get(edge.source), edge.prop));
       }
       clear(
         related,
@@ -138,7 +140,7 @@ export async function render(main, { args, go }) {
             h(
               "li",
               {},
-              h("span", { class: `schema schema-${n.schema}` }, n.schema),
+              h("span", { class: `schema schema-${n.schema}`, title: n.schema }, schemaLabel(n.schema)),
               " ",
               h("a", { href: `#/entity/${encodeURIComponent(n.id)}` }, n.caption || n.id),
               via.get(n.id) ? h("span", { class: "muted" }, ` — ${via.get(n.id)}`) : null,
@@ -166,9 +168,9 @@ export async function render(main, { args, go }) {
                   {},
                   h("time", { datetime: item.date }, when(item.date)),
                   " ",
-                  h("span", { class: `schema schema-${item.schema}` }, item.schema),
+                  h("span", { class: `schema schema-${item.schema}`, title: item.schema }, schemaLabel(item.schema)),
                   " ",
-                  item.prop || "",
+                  item.prop ? propLabel(item.schema, item.prop) : "",
                   item.other
                     ? h("span", {}, item.direction === "out" ? " → " : " ← ", h("a", { href: `#/entity/${encodeURIComponent(item.other)}` }, item.other_caption || item.other))
                     : null,

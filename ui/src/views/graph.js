@@ -12,8 +12,9 @@ import Sigma from "sigma";
 import { get } from "../api.js";
 import { forget, showing } from "../banner.js";
 import { clear, download, h } from "../dom.js";
-import { formatNumber, t } from "../i18n.js";
+import { formatNumber, linkLabel, schemaLabel, t } from "../i18n.js";
 import { addToGraph, datasetsInGraph, on, snapshot, state, undo } from "../state.js";
+import { previewWhileMoving } from "./graph-motion.js";
 import { drawTimeline, inRange } from "./timeline.js";
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"];
@@ -107,6 +108,9 @@ export async function render(main, { params, go }) {
     },
   });
   canvas._sigma = sigma;
+  // Past a few thousand nodes and links, pan and zoom move the picture drawn last and the
+  // graph is drawn again once the camera rests (see graph-motion.js).
+  const stopPreview = previewWhileMoving(sigma, canvas, () => graph.order + graph.size > 3000);
 
   function select(node, add) {
     view.pathNodes = null;
@@ -115,7 +119,7 @@ export async function render(main, { params, go }) {
     if (node && !selected.includes(node)) selected.push(node);
     while (selected.length > 2) selected.shift();
     showInfo();
-    sigma.refresh();
+    sigma.scheduleRefresh();
   }
   sigma.on("clickNode", ({ node, event }) => select(node, event.original.shiftKey));
   sigma.on("clickStage", () => select(null, false));
@@ -136,10 +140,10 @@ export async function render(main, { params, go }) {
         h(
           "div",
           { class: "selected-node" },
-          h("span", { class: `schema schema-${n.schema}` }, n.schema),
+          h("span", { class: `schema schema-${n.schema}`, title: n.schema }, schemaLabel(n.schema)),
           " ",
           h("a", { href: `#/entity/${encodeURIComponent(n.id)}` }, n.caption || n.id),
-          graph.hasNode(n.id) ? h("div", { class: "muted" }, `${graph.degree(n.id)} liens`) : null,
+          graph.hasNode(n.id) ? h("div", { class: "muted" }, t("graph.links", { n: formatNumber(graph.degree(n.id)) })) : null,
         ),
       ),
     );
@@ -165,7 +169,7 @@ export async function render(main, { params, go }) {
         dataset: edge.dataset,
         start: edge.start,
         end: edge.end,
-        label: edge.kind === "edge" ? edge.schema : edge.prop,
+        label: linkLabel(edge.kind, edge.kind === "edge" ? edge.schema : state.graph.nodes.get(edge.source)?.schema, edge.prop),
         size: 1,
         color: "#9aa5b1",
         type: "arrow",
@@ -180,19 +184,15 @@ export async function render(main, { params, go }) {
         graph.mergeNodeAttributes(node, { x: p.x + (Math.random() - 0.5) * 0.1, y: p.y + (Math.random() - 0.5) * 0.1 });
       }
     });
-    // Past a few thousand nodes, draw edges and labels only when the camera rests: the
-    // view stays fluid while panning and zooming, even without a GPU.
-    const big = graph.order > 2000;
-    sigma.setSetting("hideEdgesOnMove", big);
-    sigma.setSetting("hideLabelsOnMove", big);
-    sigma.setSetting("labelDensity", big ? 0.3 : 1);
+    // Lay out and style before handing the graph to sigma: it is then drawn once, in place.
+    relayout(false);
+    restyle();
+    sigma.setSetting("labelDensity", graph.order > 2000 ? 0.3 : 1);
     sigma.setGraph(graph);
     canvas._graph = graph;
     canvas.dataset.order = String(graph.order);
     canvas.dataset.size = String(graph.size);
     for (let i = selected.length - 1; i >= 0; i--) if (!graph.hasNode(selected[i])) selected.splice(i, 1);
-    relayout(false);
-    restyle();
     drawFilters();
     fillPicker();
     showInfo();
@@ -213,7 +213,7 @@ export async function render(main, { params, go }) {
       const settings = { ...forceAtlas2.inferSettings(graph), barnesHutOptimize: graph.order > 500 };
       forceAtlas2.assign(graph, { iterations: big ? 30 : all ? 200 : 100, settings });
     }
-    sigma.refresh();
+    sigma.scheduleRefresh();
   }
 
   function restyle() {
@@ -238,13 +238,13 @@ export async function render(main, { params, go }) {
     });
     canvas.dataset.colourBy = view.colourBy;
     canvas.dataset.sizeBy = view.sizeBy;
-    sigma.refresh();
+    sigma.scheduleRefresh();
   }
 
   function drawFilters() {
     const schemata = [...new Set(graph.mapNodes((n, a) => a.schema))].sort();
     const datasets = [...new Set(graph.mapEdges((e, a) => a.dataset).filter(Boolean))].sort();
-    const box = (id, label, values, hidden) =>
+    const box = (id, label, values, hidden, show = (value) => value) =>
       h(
         "fieldset",
         { id },
@@ -260,16 +260,16 @@ export async function render(main, { params, go }) {
               onchange: (e) => {
                 if (e.target.checked) hidden.delete(value);
                 else hidden.add(value);
-                sigma.refresh();
+                sigma.scheduleRefresh();
               },
             }),
-            ` ${value}`,
+            ` ${show(value)}`,
           ),
         ),
       );
     clear(
       filters,
-      box("filter-schema", t("graph.filter.schema"), schemata, view.hiddenSchemata),
+      box("filter-schema", t("graph.filter.schema"), schemata, view.hiddenSchemata, schemaLabel),
       box("filter-dataset", t("search.facets.dataset"), datasets, view.hiddenDatasets),
     );
   }
@@ -279,7 +279,7 @@ export async function render(main, { params, go }) {
     clear(
       nodePicker,
       h("option", { value: "" }, "—"),
-      nodes.slice(0, 5000).map((n) => h("option", { value: n.id }, `${n.caption || n.id} (${n.schema})`)),
+      nodes.slice(0, 5000).map((n) => h("option", { value: n.id }, `${n.caption || n.id} (${schemaLabel(n.schema)})`)),
     );
   }
 
@@ -311,7 +311,7 @@ export async function render(main, { params, go }) {
     view.pathEdges = new Set(edges.map((e) => e.id || `${e.source}>${e.target}:${e.schema || e.prop || ""}`));
     canvas.dataset.path = found.paths[0].nodes.join(",");
     status.textContent = `${found.paths.length} chemin(s), longueur ${found.length}`;
-    sigma.refresh();
+    sigma.scheduleRefresh();
   }
 
   function exportPng() {
@@ -337,7 +337,7 @@ export async function render(main, { params, go }) {
   }
 
   const offGraph = on("graph", rebuild);
-  const offRange = on("range", () => sigma.refresh());
+  const offRange = on("range", () => sigma.scheduleRefresh());
   rebuild();
   const focus = params.get("focus");
   if (focus && graph.hasNode(focus)) select(focus, false);
@@ -346,6 +346,7 @@ export async function render(main, { params, go }) {
     offGraph();
     offRange();
     forget("graph");
+    stopPreview();
     sigma.kill();
   };
 }

@@ -3,7 +3,7 @@
 import { get } from "../api.js";
 import { showing } from "../banner.js";
 import { clear, h, highlighted } from "../dom.js";
-import { formatNumber, t } from "../i18n.js";
+import { formatNumber, schemaLabel, t } from "../i18n.js";
 
 const FACETS = [
   ["schema", "schema", "search.facets.schema"],
@@ -89,7 +89,7 @@ export async function render(main, { params, go }) {
                 navigate({ [param]: [...values], offset: 0 });
               },
             }),
-            ` ${bucket.value} `,
+            ` ${param === "schema" ? schemaLabel(bucket.value) : bucket.value} `,
             h("span", { class: "count" }, formatNumber(bucket.count)),
           ),
         ),
@@ -111,7 +111,7 @@ export async function render(main, { params, go }) {
           h(
             "a",
             { href: `#/entity/${encodeURIComponent(hit.id)}`, class: "hit-title" },
-            h("span", { class: `schema schema-${hit.schema}` }, hit.schema),
+            h("span", { class: `schema schema-${hit.schema}`, title: hit.schema }, schemaLabel(hit.schema)),
             " ",
             hit.highlights && hit.highlights.length ? highlighted(hit.highlights[0]) : hit.caption,
           ),
