@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,15 @@ from fastapi.testclient import TestClient
 from recoupe.api.app import create_app
 from recoupe.config import Settings
 from recoupe.scenario.truth import telecom_people
-from recoupe.services.demo import run_demo
+from tests.conftest import demo_copy
 
 
 @pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    workspace = tmp_path_factory.mktemp("demo") / "ws"
-    settings = Settings(workspace=workspace, memory_limit="1GB", threads=2)
-    run_demo(settings, scale=5_000)
-    # A copy for the command line (the in-process server holds the original).
-    shutil.copytree(workspace, workspace.parent / "cli-ws", ignore=shutil.ignore_patterns("tmp"))
+def demo_settings(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Settings:
+    root = tmp_path_factory.mktemp("demo")
+    settings = demo_copy(demo_template, root / "ws")
+    # A copy for the command line (the in-process server holds the first).
+    demo_copy(demo_template, root / "cli-ws")
     return settings
 
 

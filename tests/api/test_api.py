@@ -55,6 +55,7 @@ ENDPOINTS = [
     "/api/territories/outlines",
     "/api/territories/locate",
     "/api/marking",
+    "/api/ontology/labels",
     "/api/investigations",
     "/api/investigations/{investigation_id}",
     "/api/audit",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,8 @@ from fastapi.testclient import TestClient
 from recoupe.api.app import create_app
 from recoupe.config import Settings
 from recoupe.security.identity import Identities
-from recoupe.services.demo import run_demo
 from recoupe.services.workspace import open_workspace
+from tests.conftest import demo_copy
 from tests.security.slapd import Slapd, slapd
 
 __all__ = ["VISIBLE", "Slapd", "clients", "demo_truth", "marked", "slapd"]
@@ -36,11 +37,8 @@ VISIBLE = {
 
 
 @pytest.fixture(scope="session")
-def marked(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    settings = Settings(
-        workspace=tmp_path_factory.mktemp("marked") / "ws", memory_limit="1GB", threads=2
-    )
-    run_demo(settings, scale=5_000)
+def marked(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Settings:
+    settings = demo_copy(demo_template, tmp_path_factory.mktemp("marked") / "ws")
     with open_workspace(settings) as store:
         store.set_marking("telecom", "S")
         store.set_marking("bank", "DR//FININT")

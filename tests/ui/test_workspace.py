@@ -69,6 +69,9 @@ def test_search_opens_the_entity_with_its_sources(browser: Browser, served: Serv
     assert page.text_content("#entity-properties th[title='name']") == "Nom"
     assert page.text_content("#banner-top") == page.text_content(".marking-line strong")
     page.wait_for_selector("#entity-related li")
+    # The member's line used cell towers: their places are on the page's own map.
+    page.wait_for_selector("#entity-map-canvas[data-ready='1']", timeout=30_000)
+    page.locator("#entity-places").scroll_into_view_if_needed()
     browser.shot("entity")
 
 
@@ -156,3 +159,9 @@ def test_a_big_graph_moves_as_a_picture_and_is_drawn_at_rest(
     assert int(page.get_attribute("#graph", "data-previewed") or 0) >= 1
     assert int(page.get_attribute("#graph", "data-drawn") or 0) > drawn
     assert not page.locator("#graph canvas.graph-picture").is_visible()
+    # The keyboard moves the camera too: "-" zooms out.
+    ratio = "() => document.querySelector('#graph')._sigma.getCamera().ratio"
+    before = page.evaluate(ratio)
+    page.focus("#graph")
+    page.keyboard.press("-")
+    browser.wait_until(lambda: page.evaluate(ratio) > before * 1.2, "the zoom from the keyboard")

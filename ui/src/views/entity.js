@@ -60,10 +60,17 @@ export async function render(main, { args, go }) {
   const id = args[0];
   const [entity, marks] = await Promise.all([get(`/api/entities/${encodeURIComponent(id)}`), datasetMarkings()]);
   const caption = (entity.properties.name || entity.properties.caption || [id])[0];
-  showing("entity", entity.datasets);
+  // The banner covers every dataset the page shows: the entity's, its links', its places'.
+  const shown = new Set(entity.datasets);
+  const report = (names) => {
+    for (const name of names) if (name) shown.add(name);
+    showing("entity", [...shown]);
+  };
+  report([]);
 
   const related = h("section", { id: "entity-related" }, h("h2", {}, t("entity.related")), h("p", { class: "muted" }, t("loading")));
   const timeline = h("section", { id: "entity-timeline" }, h("h2", {}, t("entity.timeline")), h("p", { class: "muted" }, t("loading")));
+  const places = h("section", { id: "entity-places" }, h("h2", {}, t("entity.places")), h("p", { class: "muted" }, t("loading")));
   const properties = h("tbody");
   const expand = async () => {
     const around = await get("/api/graph/expand", { id, depth: 1 });
@@ -113,6 +120,7 @@ export async function render(main, { args, go }) {
       ),
     ),
     h("div", { class: "columns" }, related, timeline),
+    places,
   );
   clear(properties, propertyRows(entity, marks, new Map()));
 
@@ -121,9 +129,7 @@ export async function render(main, { args, go }) {
       const captions = new Map(around.nodes.map((n) => [n.id, n.caption]));
       clear(properties, propertyRows(entity, marks, captions));
       const others = around.nodes.filter((n) => n.id !== id);
-      const datasets = new Set(entity.datasets);
-      for (const edge of around.edges) if (edge.dataset) datasets.add(edge.dataset);
-      showing("entity", [...datasets]);
+      report(around.edges.map((edge) => edge.dataset));
       const via = new Map();
       const schemaOf = new Map(around.nodes.map((n) => [n.id, n.schema]));
       for (const edge of around.edges) {
@@ -182,4 +188,26 @@ export async function render(main, { args, go }) {
       );
     })
     .catch((exc) => clear(timeline, h("h2", {}, t("entity.timeline")), h("p", { class: "error" }, exc.message)));
+
+  let removeMap = null;
+  let alive = true;
+  get(`/api/entities/${encodeURIComponent(id)}/track`, { limit: 500 })
+    .then(async (track) => {
+      const count = (track.points || []).length + (track.fixed || []).length;
+      if (!count) {
+        clear(places, h("h2", {}, t("entity.places")), h("p", { class: "muted", id: "entity-noplace" }, t("entity.noplace")));
+        return;
+      }
+      report([...(track.points || []), ...(track.fixed || [])].flatMap((p) => p.datasets || []));
+      const { drawEntityMap } = await import("./entity-map.js");
+      if (!alive) return;
+      const dated = (track.points || []).length;
+      const note = track.total > dated ? t("entity.places.some", { n: formatNumber(dated), total: formatNumber(track.total) }) : t("entity.places.count", { n: formatNumber(count) });
+      removeMap = drawEntityMap(places, track, { title: t("entity.places"), note });
+    })
+    .catch((exc) => clear(places, h("h2", {}, t("entity.places")), h("p", { class: "error" }, exc.message)));
+  return () => {
+    alive = false;
+    if (removeMap) removeMap();
+  };
 }

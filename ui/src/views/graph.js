@@ -42,8 +42,11 @@ const view = { colourBy: "schema", sizeBy: "degree", layout: "force", hiddenSche
 
 export async function render(main, { params, go }) {
   const selected = [];
-  const canvas = h("div", { id: "graph", class: "graph-canvas" });
-  const info = h("aside", { id: "graph-info", class: "graph-info" });
+  // The canvas takes the keyboard (arrows pan, + and - zoom, 0 resets, Escape unselects,
+  // Enter opens the selected entity); the node list beside the toolbar selects without a
+  // pointer, and the selection is announced from the side panel.
+  const canvas = h("div", { id: "graph", class: "graph-canvas", tabindex: "0", role: "application", "aria-label": t("graph.keys") });
+  const info = h("aside", { id: "graph-info", class: "graph-info", "aria-live": "polite" });
   const counts = h("span", { id: "graph-counts", class: "muted" });
   const status = h("span", { id: "graph-status", role: "status" });
   const filters = h("div", { id: "graph-filters", class: "graph-filters" });
@@ -126,6 +129,19 @@ export async function render(main, { params, go }) {
   sigma.on("doubleClickNode", ({ node, event }) => {
     event.preventSigmaDefault();
     go(`entity/${encodeURIComponent(node)}`);
+  });
+  canvas.addEventListener("keydown", (event) => {
+    const camera = sigma.getCamera();
+    const step = 0.15 * camera.ratio;
+    const pan = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] }[event.key];
+    if (pan) camera.animate({ x: camera.x + pan[0], y: camera.y + pan[1] }, { duration: 150 });
+    else if (event.key === "+" || event.key === "=") camera.animatedZoom({ duration: 200 });
+    else if (event.key === "-") camera.animatedUnzoom({ duration: 200 });
+    else if (event.key === "0") camera.animatedReset({ duration: 200 });
+    else if (event.key === "Escape") select(null, false);
+    else if (event.key === "Enter" && selected.length) go(`entity/${encodeURIComponent(selected[selected.length - 1])}`);
+    else return;
+    event.preventDefault();
   });
   nodePicker.addEventListener("change", () => {
     if (nodePicker.value) select(nodePicker.value, true); // the list adds, keeping the last two

@@ -2,6 +2,8 @@
 // located entities in view, the tracks of the people and lines in the graph with a time
 // window, and "who was there" by drawing a circle. Nothing is fetched but from this server:
 // no tiles, glyphs or sprites; labels are HTML popups.
+// The pieces live in map/: texts, the side panel's lists, the time window, the circle and
+// the popups; the map's data and style helpers in map-data.js.
 
 import { maplibregl, useBundledWorker } from "../maplibre.js";
 import { ApiError, get } from "../api.js";
@@ -9,15 +11,11 @@ import { forget, showing } from "../banner.js";
 import { clear, h } from "../dom.js";
 import { language } from "../i18n.js";
 import {
-  MAX_RADIUS_M,
   SEA,
   basemapStyle,
-  circlePolygon,
   collection,
   debounce,
   distinctEntities,
-  formatDistance,
-  haversine,
   parseTs,
   sameSet,
   timeSpan,
@@ -26,100 +24,23 @@ import {
   TRACK_COLOURS,
   viewportBox,
 } from "../map-data.js";
-import { emit, on, state } from "../state.js";
-
-const TEXTS = {
-  fr: {
-    circle: "Qui était là : tracer un cercle",
-    circleHelp: "Cliquez le centre du cercle (Échap pour annuler)",
-    circleEdge: "Cliquez le bord du cercle",
-    circleClear: "Effacer le cercle",
-    circleCapped: "Rayon ramené à {max}",
-    found: "{n} entités dans le cercle",
-    foundShown: "(les {n} plus proches)",
-    radius: "Rayon : {r}",
-    period: "Période",
-    from: "Début",
-    to: "Fin",
-    allTime: "Toute la période",
-    noTime: "Aucune trace datée",
-    tracks: "Traces",
-    noTracks: "Ajoutez des personnes ou des téléphones au graphe pour voir leurs traces.",
-    tracksCapped: "Les {n} premières seulement.",
-    points: "{shown} / {n} points",
-    fixedOnly: "lieu fixe seulement",
-    unknown: "introuvable ou non visible",
-    places: "{n} lieux affichés",
-    placesCapped: "{n} lieux affichés sur {total} : zoomez pour tout voir",
-    loading: "Chargement…",
-    open: "Ouvrir la fiche",
-    departement: "Département",
-    region: "Région",
-    line: "Ligne",
-    place: "Lieu",
-    event: "Événement",
-    fixed: "Lieu fixe",
-    noPlace: "Aucun lieu connu pour cette entité",
-    error: "Erreur",
-    outlines: "Contours de la France indisponibles",
-    stale: "Lieux à reconstruire : des imports ont suivi le dernier calcul",
-  },
-  en: {
-    circle: "Who was there: draw a circle",
-    circleHelp: "Click the centre of the circle (Esc to cancel)",
-    circleEdge: "Click the edge of the circle",
-    circleClear: "Clear the circle",
-    circleCapped: "Radius brought down to {max}",
-    found: "{n} entities in the circle",
-    foundShown: "(the {n} nearest)",
-    radius: "Radius: {r}",
-    period: "Period",
-    from: "From",
-    to: "To",
-    allTime: "Whole period",
-    noTime: "No dated track",
-    tracks: "Tracks",
-    noTracks: "Add people or phones to the graph to see their tracks.",
-    tracksCapped: "The first {n} only.",
-    points: "{shown} / {n} points",
-    fixedOnly: "fixed place only",
-    unknown: "not found or not visible",
-    places: "{n} places shown",
-    placesCapped: "{n} places shown of {total}: zoom in to see them all",
-    loading: "Loading…",
-    open: "Open the record",
-    departement: "Département",
-    region: "Région",
-    line: "Line",
-    place: "Place",
-    event: "Event",
-    fixed: "Fixed place",
-    noPlace: "No known place for this entity",
-    error: "Error",
-    outlines: "Outlines of France unavailable",
-    stale: "Places need a rebuild: imports came after the last one",
-  },
-};
-
-function tr(key, vars = {}) {
-  const text = TEXTS[language()][key] ?? TEXTS.fr[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
-}
+import { on, state } from "../state.js";
+import { circleTool } from "./map/circle.js";
+import { countText, listFound, listTracks } from "./map/panels.js";
+import { followPointer, popupHolder } from "./map/popups.js";
+import { tr } from "./map/texts.js";
+import { SLIDER_STEPS, timeWindow } from "./map/time-window.js";
 
 const MAX_TRACKS = 20;
 const TRACK_LIMIT = 5000;
 const PLACES_LIMIT = 2000;
 const FOUND_LIMIT = 500;
-const SLIDER_STEPS = 1000;
 const TRACKED = new Set(["Person", "Phone"]);
 
 // the map and the side panel: the rest of the window under the header and the toolbar
 const PANE =
   "height: calc(100vh - 160px); min-height: 360px; box-sizing: border-box; " +
   "border: 1px solid var(--line, #ccc); border-radius: 4px";
-const SWATCH = "display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px";
-const hoverFilter = (code) => ["all", ["==", ["get", "level"], "departement"], ["==", ["get", "code"], code]];
-const CLICKABLE = ["track-points", "track-fixed", "places-circles"];
 
 export async function render(main, { params }) {
   const lang = language();
@@ -164,10 +85,7 @@ export async function render(main, { params }) {
   let alive = true;
   let placesShown = [];
   let tracks = [];
-  let span = null;
-  let period = [-Infinity, Infinity];
   let foundShown = [];
-  let sentRange; // the range this view broadcast last: not followed back
   let shownDatasets = null;
   let trackDatasets = new Set();
   const messages = { places: "", tracks: "", circle: "", error: "" };
@@ -297,17 +215,16 @@ export async function render(main, { params }) {
     }));
     const errors = tracks.filter((t) => t.error && !(t.error instanceof ApiError && t.error.status === 404));
     say("tracks", errors.length ? failed(errors[0].error) : "");
-    span = timeSpan(tracks);
-    setupSlider();
+    timeRange.setSpan(timeSpan(tracks));
     drawTracks();
-    listTracks(capped);
+    listTracks(tracksBox, { tracks, capped, max: MAX_TRACKS, period: timeRange.period() });
     main.dataset.tracks = String(tracks.filter((t) => t.points.length || t.fixed.length).length);
     return tracks;
   }
   const tracksLater = debounce(loadTracks, 150);
 
   function drawTracks() {
-    const [lo, hi] = period;
+    const [lo, hi] = timeRange.period();
     const drawn = trackFeatures(tracks, lo, hi);
     setData("lines", drawn.lines);
     setData("points", drawn.points);
@@ -316,184 +233,35 @@ export async function render(main, { params }) {
     main.dataset.trackPoints = String(drawn.points.features.length);
     for (const item of tracksBox.querySelectorAll("[data-track]")) {
       const track = tracks.find((t) => t.id === item.dataset.track);
-      if (track) item.querySelector(".track-count").textContent = countText(track);
+      if (track) item.querySelector(".track-count").textContent = countText(track, timeRange.period());
     }
     report();
-  }
-
-  function countText(track) {
-    if (track.error) return tr("unknown");
-    if (!track.points.length) return track.fixed.length ? tr("fixedOnly") : tr("noPlace");
-    const [lo, hi] = period;
-    const shown = track.points.filter((p) => p.t >= lo && p.t <= hi).length;
-    return tr("points", { shown, n: track.total });
-  }
-
-  function listTracks(capped) {
-    const items = tracks.map((track) =>
-      h(
-        "li",
-        { class: "track-item", dataset: { track: track.id }, style: "margin-bottom: 4px" },
-        h("span", { style: `${SWATCH}; background: ${track.colour}` }),
-        h("a", { href: `#/entity/${encodeURIComponent(track.id)}` }, track.caption),
-        " ",
-        track.schema ? h("span", { class: `schema schema-${track.schema}` }, track.schema) : null,
-        h("div", { class: "track-count muted", style: "font-size: 12px" }, countText(track)),
-      ),
-    );
-    clear(
-      tracksBox,
-      h("h3", { style: "margin: 0 0 6px; font-size: 15px" }, tr("tracks")),
-      items.length
-        ? h("ul", { style: "padding-left: 0; list-style: none; margin: 0 0 12px" }, items)
-        : h("p", { class: "muted" }, tr("noTracks")),
-      capped ? h("p", { class: "muted" }, tr("tracksCapped", { n: MAX_TRACKS })) : null,
-    );
   }
 
   // -- the time window ---------------------------------------------------------------
-  const toStep = (ms) => Math.round(((ms - span[0]) / (span[1] - span[0])) * SLIDER_STEPS);
-  const toMs = (step) => span[0] + (Math.max(0, Math.min(SLIDER_STEPS, step)) / SLIDER_STEPS) * (span[1] - span[0]);
+  const timeRange = timeWindow({ fromInput, toInput, allTime, periodText, when, draw: drawTracks });
 
-  function setupSlider() {
-    const usable = span !== null;
-    for (const el of [fromInput, toInput, allTime]) el.disabled = !usable;
-    if (usable && span[0] === span[1]) span = [span[0] - 3_600_000, span[1] + 3_600_000];
-    followRange(state.range, false);
-  }
-
-  function showPeriod() {
-    if (!span) {
-      periodText.textContent = tr("noTime");
-      return;
-    }
-    const lo = Math.max(period[0], span[0]);
-    const hi = Math.min(period[1], span[1]);
-    periodText.textContent = `${when.format(lo)} – ${when.format(hi)}`;
-  }
-
-  /** Put the window on ``range`` ([startISO, endISO] or null) and redraw. */
-  function followRange(range, redraw = true) {
-    if (span && range) {
-      const lo = parseTs(range[0]);
-      const hi = parseTs(range[1]);
-      period = [lo, hi];
-      fromInput.value = String(Math.max(0, Math.min(SLIDER_STEPS, toStep(lo))));
-      toInput.value = String(Math.max(0, Math.min(SLIDER_STEPS, toStep(hi))));
-    } else {
-      period = [-Infinity, Infinity];
-      fromInput.value = "0";
-      toInput.value = String(SLIDER_STEPS);
-    }
-    showPeriod();
-    if (redraw) drawTracks();
-  }
-
-  function fromSlider(event) {
-    if (!span) return;
-    let a = Number(fromInput.value);
-    let b = Number(toInput.value);
-    if (a > b) {
-      if (event.target === fromInput) b = a;
-      else a = b;
-      fromInput.value = String(a);
-      toInput.value = String(b);
-    }
-    period = [a <= 0 ? -Infinity : toMs(a), b >= SLIDER_STEPS ? Infinity : toMs(b)];
-    showPeriod();
-    drawTracks();
-  }
-
-  function broadcast() {
-    if (!span) return;
-    const full = period[0] === -Infinity && period[1] === Infinity;
-    const iso = (ms) => new Date(ms).toISOString();
-    state.range = full ? null : [iso(Math.max(period[0], span[0])), iso(Math.min(period[1], span[1]))];
-    sentRange = state.range;
-    emit("range", state.range);
-  }
-  fromInput.addEventListener("input", fromSlider);
-  toInput.addEventListener("input", fromSlider);
-  fromInput.addEventListener("change", broadcast);
-  toInput.addEventListener("change", broadcast);
-  allTime.addEventListener("click", () => {
-    followRange(null);
-    broadcast();
+  // -- drawing a circle, and the popups ----------------------------------------------
+  const popups = popupHolder(map);
+  const circle = circleTool({
+    map,
+    main,
+    circleButton,
+    clearButton,
+    popups,
+    lang,
+    alive: () => alive,
+    say,
+    setData,
+    search: searchCircle,
+    cleared: () => {
+      foundShown = [];
+      clear(foundBox);
+      report();
+    },
   });
 
-  // -- drawing a circle --------------------------------------------------------------
-  let circleMode = false;
-  let centre = null;
-  let preview = 0;
-
-  function setCircleMode(onOff) {
-    circleMode = onOff;
-    centre = null;
-    circleButton.setAttribute("aria-pressed", String(onOff));
-    circleButton.classList.toggle("active", onOff);
-    map.getCanvas().style.cursor = onOff ? "crosshair" : "";
-    if (onOff) map.doubleClickZoom.disable();
-    else setTimeout(() => alive && map.doubleClickZoom.enable(), 300);
-    say("circle", onOff ? tr("circleHelp") : "");
-    main.dataset.circle = onOff ? "centre" : "";
-  }
-
-  circleButton.addEventListener("click", () => {
-    setCircleMode(!circleMode);
-    if (circleMode) popups.closeAll();
-  });
-  clearButton.addEventListener("click", () => {
-    setData("circle", collection());
-    setData("found", collection());
-    foundShown = [];
-    clear(foundBox);
-    clearButton.disabled = true;
-    say("circle", "");
-    report();
-  });
-  const onKey = (event) => {
-    if (event.key === "Escape" && circleMode) {
-      setCircleMode(false);
-      setData("circle", collection());
-    }
-  };
-  document.addEventListener("keydown", onKey);
-
-  map.on("mousemove", (event) => {
-    if (!circleMode || !centre) return;
-    cancelAnimationFrame(preview);
-    const edge = [event.lngLat.lng, event.lngLat.lat];
-    preview = requestAnimationFrame(() => {
-      const metres = Math.min(MAX_RADIUS_M, haversine(centre, edge));
-      if (metres > 0) setData("circle", circlePolygon(centre, metres));
-      say("circle", `${tr("circleEdge")} · ${tr("radius", { r: formatDistance(metres, lang) })}`);
-    });
-  });
-
-  async function circleClick(lngLat) {
-    const point = [lngLat.lng, lngLat.lat];
-    if (!centre) {
-      centre = point;
-      setData("circle", collection());
-      say("circle", tr("circleEdge"));
-      main.dataset.circle = "edge";
-      return;
-    }
-    cancelAnimationFrame(preview);
-    const at = centre;
-    let metres = haversine(at, point);
-    setCircleMode(false);
-    if (metres < 1) {
-      setData("circle", collection());
-      return;
-    }
-    const capped = metres > MAX_RADIUS_M;
-    metres = Math.min(MAX_RADIUS_M, metres);
-    setData("circle", circlePolygon(at, metres));
-    clearButton.disabled = false;
-    const radiusText = tr("radius", { r: formatDistance(metres, lang) });
-    const cappedText = tr("circleCapped", { max: formatDistance(MAX_RADIUS_M, lang) });
-    say("circle", capped ? `${radiusText} · ${cappedText}` : radiusText);
+  async function searchCircle(at, metres) {
     clear(foundBox, h("p", { class: "muted" }, tr("loading")));
     try {
       const page = await get("/api/places/radius", {
@@ -524,156 +292,18 @@ export async function render(main, { params }) {
         })),
       ),
     );
-    clear(
-      foundBox,
-      h("h3", { id: "map-found-count", style: "margin: 0 0 6px; font-size: 15px" }, tr("found", { n })),
-      complete ? null : h("p", { class: "muted" }, tr("foundShown", { n: entities.length })),
-      h(
-        "ul",
-        { style: "padding-left: 0; list-style: none; margin: 0" },
-        entities.map((p) =>
-          h(
-            "li",
-            { class: "found-item", dataset: { entity: p.entity_id }, style: "margin-bottom: 4px" },
-            h("a", { href: `#/entity/${encodeURIComponent(p.entity_id)}` }, p.caption || p.entity_id),
-            " ",
-            h("span", { class: `schema schema-${p.schema}` }, p.schema),
-            " ",
-            h("span", { class: "muted", style: "font-size: 12px" }, formatDistance(p.distance ?? 0, lang)),
-          ),
-        ),
-      ),
-    );
+    listFound(foundBox, { entities, n, complete, lang });
     main.dataset.found = String(n);
     report();
   }
 
-  // -- popups ------------------------------------------------------------------------
-  const popups = {
-    open: null,
-    hover: new maplibregl.Popup({ closeButton: false, closeOnClick: false, className: "map-hover", offset: 8 }),
-    show(lngLat, node) {
-      this.open?.remove();
-      this.open = new maplibregl.Popup({ maxWidth: "320px" }).setLngLat(lngLat).setDOMContent(node).addTo(map);
-    },
-    closeAll() {
-      this.open?.remove();
-      this.open = null;
-      this.hover.remove();
-    },
-  };
-
-  const entityLink = (id, caption) => h("a", { href: `#/entity/${encodeURIComponent(id)}` }, caption || id);
-
-  function territoryText(features) {
-    const dep = features.find((f) => f.properties.level === "departement");
-    const reg = features.find((f) => f.properties.level === "region");
-    return [dep, reg]
-      .filter(Boolean)
-      .map((f) => `${tr(f.properties.level)} ${f.properties.name} (${f.properties.code})`)
-      .join(" · ");
-  }
-
-  function placesPopup(features) {
-    const seen = new Set();
-    const rows = [];
-    for (const f of features) {
-      const p = f.properties;
-      if (seen.has(p.entity_id)) continue;
-      seen.add(p.entity_id);
-      rows.push(
-        h(
-          "li",
-          { class: "map-popup-item" },
-          entityLink(p.entity_id, p.caption),
-          " ",
-          h("span", { class: `schema schema-${p.schema}` }, p.schema),
-        ),
-      );
-    }
-    const list = h("ul", { style: "padding-left: 1em; margin: 0; max-height: 220px; overflow: auto" }, rows.slice(0, 30));
-    return h("div", { class: "map-popup" }, list);
-  }
-
-  function pointPopup(p) {
-    return h(
-      "div",
-      { class: "map-popup" },
-      h("strong", {}, when.format(p.t)),
-      h("div", {}, entityLink(p.entity_id, p.caption)),
-      p.subject !== p.entity_id ? h("div", {}, `${tr("line")} : `, entityLink(p.subject, p.subject_caption)) : null,
-      h("div", {}, `${tr("place")} : `, entityLink(p.place_id, p.place_caption)),
-      h(
-        "div",
-        {},
-        `${tr("event")} : `,
-        entityLink(p.event_id, p.event_schema),
-        h("span", { class: "muted" }, ` (${p.role})`),
-      ),
-    );
-  }
-
-  map.on("click", (event) => {
-    if (circleMode) {
-      circleClick(event.lngLat);
-      return;
-    }
-    const layers = CLICKABLE.filter((id) => map.getLayer(id));
-    const hits = map.queryRenderedFeatures(event.point, { layers });
-    const first = hits[0];
-    if (first && first.layer.id === "track-points") {
-      popups.show(first.geometry.coordinates, pointPopup(first.properties));
-    } else if (first && first.layer.id === "track-fixed") {
-      const p = first.properties;
-      popups.show(
-        first.geometry.coordinates,
-        h(
-          "div",
-          { class: "map-popup" },
-          h("strong", {}, tr("fixed")),
-          h("div", {}, entityLink(p.entity_id, p.caption)),
-          h("div", {}, entityLink(p.place_id, p.place_caption)),
-        ),
-      );
-    } else if (first) {
-      popups.show(first.geometry.coordinates, placesPopup(hits.filter((f) => f.layer.id === "places-circles")));
-    } else {
-      popups.hover.remove();
-      const text = territoryText(map.queryRenderedFeatures(event.point, { layers: ["territories-fill"] }));
-      if (text) popups.show(event.lngLat, h("div", { class: "map-popup territory-popup" }, text));
-    }
-  });
-
-  let hovered = "";
-  map.on("mousemove", (event) => {
-    if (circleMode) return;
-    const over = map.queryRenderedFeatures(event.point, { layers: CLICKABLE.filter((id) => map.getLayer(id)) });
-    map.getCanvas().style.cursor = over.length ? "pointer" : "";
-    const under = over.length ? [] : map.queryRenderedFeatures(event.point, { layers: ["territories-fill"] });
-    const dep = under.find((f) => f.properties.level === "departement");
-    const code = dep ? dep.properties.code : "";
-    if (code !== hovered) {
-      hovered = code;
-      map.setFilter("territory-hover", hoverFilter(code));
-    }
-    if (!under.length) {
-      popups.hover.remove();
-      return;
-    }
-    popups.hover.setLngLat(event.lngLat).setText(territoryText(under));
-    if (!popups.hover.isOpen()) popups.hover.addTo(map);
-  });
-  container.addEventListener("mouseleave", () => {
-    popups.hover.remove();
-    hovered = "";
-    if (map.getLayer("territory-hover")) map.setFilter("territory-hover", hoverFilter(""));
-  });
+  followPointer(map, container, popups, { circle, when });
 
   // -- following the rest of the workspace -----------------------------------------
   const offGraph = on("graph", () => alive && tracksLater());
   const offRange = on("range", (range) => {
-    if (!alive || range === sentRange) return;
-    followRange(range);
+    if (!alive) return;
+    timeRange.follow(range);
   });
 
   loaded.then(async () => {
@@ -697,8 +327,7 @@ export async function render(main, { params }) {
     offRange();
     placesLater.cancel();
     tracksLater.cancel();
-    cancelAnimationFrame(preview);
-    document.removeEventListener("keydown", onKey);
+    circle.dispose();
     popups.closeAll();
     map.remove();
     forget("map");

@@ -1,4 +1,4 @@
-import{d as v,f as j,l,q as w,r as h,u as e,v as d}from"./chunk-HYQA7WBR.js";var k=`mon_jeu:
+import{d as v,f as j,l,q as w,r as h,u as e,v as d}from"./chunk-UZIVOZUK.js";var k=`mon_jeu:
   title: "Mon jeu de donn\xE9es"
   marking: DR
   queries:
