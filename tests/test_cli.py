@@ -76,6 +76,15 @@ def test_generate_writes_a_scenario(tmp_path: Path) -> None:
     assert json.loads(result.output)["calls"] == 1000
 
 
+@pytest.fixture(scope="module")
+def empty_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One initialised workspace for the commands that fail before they change anything."""
+    ws = tmp_path_factory.mktemp("cli-errors") / "ws"
+    result = CliRunner().invoke(cli, ["--workspace", str(ws), "init"])
+    assert result.exit_code == 0, result.output
+    return ws
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -86,14 +95,9 @@ def test_generate_writes_a_scenario(tmp_path: Path) -> None:
     ],
 )
 def test_errors_are_one_clear_line(
-    tmp_path: Path, args: list[str], code: int, message: str
+    empty_workspace: Path, tmp_path: Path, args: list[str], code: int, message: str
 ) -> None:
-    ws = tmp_path / "ws"
-    subprocess.run(
-        [sys.executable, "-m", "recoupe.cli", "--workspace", str(ws), "init"],
-        check=True,
-        capture_output=True,
-    )
+    ws = empty_workspace
     proc = subprocess.run(
         [sys.executable, "-m", "recoupe.cli", "--workspace", str(ws), *args],
         capture_output=True,

@@ -18,6 +18,7 @@ import csv
 import io
 import itertools
 import json
+import os
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterator
@@ -310,8 +311,12 @@ def _case(world: World, drawn: dict[str, Mark], person: Person) -> Case:
 # -- the property ---------------------------------------------------------------------------
 
 
+# random worlds per run; raise it for a deeper search (each one takes a few seconds)
+EXAMPLES = int(os.environ.get("RECOUPE_PROPERTY_EXAMPLES", "10"))
+
+
 @settings(
-    max_examples=25,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

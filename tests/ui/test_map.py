@@ -18,9 +18,9 @@ def test_drawing_a_circle_lists_who_was_there(browser: Browser, served: Served) 
             return (await r.json()).places[0];
         }"""
     )
-    page.evaluate(
-        "([lon, lat]) => document.querySelector('#map')._map"
-        ".jumpTo({center: [lon, lat], zoom: 14})",
+    page.evaluate(  # a block: returning the Map would make Playwright serialise all of it
+        "([lon, lat]) => { document.querySelector('#map')._map"
+        ".jumpTo({center: [lon, lat], zoom: 14}); }",
         [place["lon"], place["lat"]],
     )
     page.wait_for_timeout(500)

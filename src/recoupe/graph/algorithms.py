@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import igraph as ig
 import numpy as np
 
 from recoupe.graph.data import GraphData, Int, IntArray, Mask, ragged, sorted_unique
 from recoupe.graph.paths import Paths, k_shortest_paths, shortest_path
 from recoupe.graph.subgraph import EdgeFilter, Subgraph, induced
+
+if TYPE_CHECKING:  # igraph is imported where it is used: it takes 0.8 s to load
+    import igraph as ig
 
 __all__ = [
     "Communities",

@@ -18,9 +18,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import igraph as ig
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -36,6 +35,9 @@ from recoupe.graph.arrays import (
     sorted_unique,
     unique_nodes,
 )
+
+if TYPE_CHECKING:  # igraph is imported where it is used: it takes 0.8 s to load
+    import igraph as ig
 
 __all__ = [
     "ANY_DATASET",
@@ -332,6 +334,8 @@ class GraphData:
         with self._lock:
             if self._igraph is None:
                 pairs = np.column_stack((self.src, self.dst)).astype(np.int64)
+                import igraph as ig
+
                 self._igraph = ig.Graph(n=len(self), edges=pairs, directed=False)
             return self._igraph
 

@@ -8,14 +8,16 @@ reach of a path at most ``slack`` links longer than the shortest.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import igraph as ig
 import numpy as np
 import numpy.typing as npt
 
 from recoupe.graph.data import GraphData, Int, IntArray, Mask, ragged, unique_nodes
 from recoupe.graph.subgraph import EdgeFilter, EdgeTest, induced, node_index
+
+if TYPE_CHECKING:  # igraph is imported where it is used: it takes 0.8 s to load
+    import igraph as ig
 
 MAX_PATH_LENGTH = 12
 CORRIDOR_CAP = 50_000
@@ -233,5 +235,7 @@ def _corridor_graph(graph: GraphData, corridor: Int, test: EdgeTest) -> tuple[In
     key = np.minimum(u, v) * len(corridor) + np.maximum(u, v)
     _, first = np.unique(key, return_index=True)
     pairs = np.column_stack((u[first], v[first])).astype(np.int64)
+    import igraph as ig
+
     sub = ig.Graph(n=len(corridor), edges=pairs, directed=False)
     return pairs, sub, edges[first]

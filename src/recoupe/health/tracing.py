@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import igraph as ig
 import numpy as np
 import numpy.typing as npt
 
@@ -92,6 +91,8 @@ def forest(ids: Sequence[str], infector: Sequence[int], onset: Sequence[float]) 
         i = int(bad[0])
         raise ConfigError(f"case {ids[i]!r}: infector index {parent[i]} is not another case")
     linked = np.flatnonzero(parent >= 0)
+    import igraph as ig  # here, not at the top: it takes 0.8 s to load
+
     graph = ig.Graph(n=n, edges=np.column_stack([parent[linked], linked]).tolist(), directed=True)
     if not graph.is_dag():
         cycle = _cycle(parent)

@@ -8,17 +8,15 @@ from followthemoney.model import Model
 from followthemoney.schema import Schema
 
 from recoupe.errors import OntologyError
-from recoupe.ontology.model import SCHEMATA_DIR
+from recoupe.ontology.model import SCHEMATA_DIR, read_yaml
 from recoupe.ontology.model import model as default_model
 
 
 def recoupe_schemata() -> set[str]:
     """Names of the schemata defined in Recoupe's own YAML files."""
-    import yaml
-
     names: set[str] = set()
     for path in sorted(SCHEMATA_DIR.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
         names.update(data)
     return names
 

@@ -20,6 +20,7 @@ from followthemoney.util import get_locale, set_model_locale
 
 from recoupe.errors import ConfigError, OntologyError
 from recoupe.ontology.model import model as default_model
+from recoupe.ontology.model import read_yaml
 
 LANGUAGES = ("fr", "en")
 LABELS_DIR = Path(__file__).parent / "labels"
@@ -32,7 +33,7 @@ def catalogue(lang: str) -> dict[str, Any]:
     if not path.is_file():
         return {"schemata": {}, "properties": {}}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
     except yaml.YAMLError as exc:
         raise OntologyError(f"{path}: not valid YAML: {exc}") from exc
     for key in ("schemata", "properties"):
