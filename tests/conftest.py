@@ -10,7 +10,7 @@ import pytest
 
 from recoupe.config import Settings
 from recoupe.security.reader import Reader
-from recoupe.services.demo import run_demo
+from recoupe.services.demo import DemoReport, run_demo
 from recoupe.store import DuckDBStore, open_store
 
 DEMO_SCALE = 5_000
@@ -34,11 +34,17 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo workspace at scale 5,000, built once per session; tests use copies."""
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
+    """The demo workspace at scale 5,000, built once per session; tests use copies.
+
+    The report holds the demo accounts' passwords, which every copy accepts."""
     workspace = tmp_path_factory.mktemp("demo-template") / "ws"
-    run_demo(Settings(workspace=workspace, memory_limit="1GB", threads=2), scale=DEMO_SCALE)
-    return workspace
+    return run_demo(Settings(workspace=workspace, memory_limit="1GB", threads=2), scale=DEMO_SCALE)
+
+
+@pytest.fixture(scope="session")
+def demo_template(demo_report: DemoReport) -> Path:
+    return demo_report.workspace
 
 
 def demo_copy(template: Path, target: Path) -> Settings:

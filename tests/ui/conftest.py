@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,7 +23,8 @@ import uvicorn
 
 from recoupe.api.app import APP, create_app
 from recoupe.config import Settings
-from recoupe.services.demo import DemoReport, run_demo
+from recoupe.services.demo import DemoReport
+from tests.conftest import demo_copy
 
 CHROMIUM = os.environ.get("RECOUPE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -60,12 +61,15 @@ class Served:
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, demo_report: DemoReport) -> Iterator[Served]:
     if not (APP / "index.html").is_file():
         pytest.fail("the workspace page is not built: run `make ui`")
-    workspace = tmp_path_factory.mktemp("ui") / "ws"
-    settings = Settings(workspace=workspace, memory_limit="1GB", threads=2)
-    report = run_demo(settings, scale=2_000)
+    settings = demo_copy(demo_report.workspace, tmp_path_factory.mktemp("ui") / "ws")
+    report = replace(
+        demo_report,
+        workspace=settings.workspace,
+        scenario=settings.workspace / demo_report.scenario.relative_to(demo_report.workspace),
+    )
     port = _free_port()
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
