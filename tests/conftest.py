@@ -44,6 +44,7 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
 
 @pytest.fixture(scope="session")
 def demo_template(demo_report: DemoReport) -> Path:
+    """The shared demo workspace; copy it with `demo_copy` before changing anything."""
     return demo_report.workspace
 
 
